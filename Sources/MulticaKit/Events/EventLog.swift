@@ -1,0 +1,86 @@
+import Foundation
+
+/// An event that has not been appended yet: everything but its `seq`.
+public struct NewEvent: Sendable, Hashable {
+    public var id: String
+    public var type: EventType
+    public var workspaceID: String
+    public var actorType: ActorType
+    public var actorID: String
+    public var timestamp: Date
+    public var synthetic: Bool
+    public var payload: RawJSONObject
+
+    public init(
+        type: EventType, workspaceID: String, actorType: ActorType, actorID: String,
+        payload: RawJSONObject, synthetic: Bool = false, id: String = Identifier.make("evt"), timestamp: Date = Date()
+    ) {
+        self.id = id
+        self.type = type
+        self.workspaceID = workspaceID
+        self.actorType = actorType
+        self.actorID = actorID
+        self.timestamp = timestamp
+        self.synthetic = synthetic
+        self.payload = payload
+    }
+
+    func sequenced(_ seq: Int64) -> EventEnvelope {
+        EventEnvelope(
+            id: id, seq: seq, type: type, workspaceID: workspaceID, actorType: actorType, actorID: actorID,
+            timestamp: timestamp, synthetic: synthetic, payload: payload
+        )
+    }
+}
+
+/// What the log holds for one workspace: the last `seq` handed out, and the lowest
+/// one still stored. A reader asking for `since` < `lowestRetained - 1` has missed
+/// events that retention removed, and must be told so (`recovered: false`).
+public struct EventLogBounds: Sendable, Hashable {
+    /// The last `seq` assigned in the workspace; 0 when it never had an event.
+    public var head: Int64
+    /// The lowest `seq` still stored; `head + 1` when every event was pruned or none exists.
+    public var lowestRetained: Int64
+
+    public init(head: Int64, lowestRetained: Int64) {
+        self.head = head
+        self.lowestRetained = lowestRetained
+    }
+
+    /// True when every event after `since` is still in the log.
+    public func canResume(from since: Int64) -> Bool { since + 1 >= lowestRetained }
+}
+
+/// What a retention pass removed.
+public struct PruneReport: Sendable, Hashable {
+    public var removed: Int
+    /// Per workspace that lost events: its lowest retained `seq` afterwards.
+    public var lowestRetained: [String: Int64]
+
+    public init(removed: Int, lowestRetained: [String: Int64]) {
+        self.removed = removed
+        self.lowestRetained = lowestRetained
+    }
+}
+
+/// The durable, per-workspace sequenced event log (SPEC §4).
+///
+/// Implementations own their storage; no SQL or database type crosses this seam.
+/// `append` must assign each workspace's `seq` densely from 1 — no gap, no duplicate —
+/// even under concurrent callers, and make the batch durable before it returns: the
+/// caller delivers the returned envelopes to sockets only after that.
+public protocol EventLog: Sendable {
+    /// Appends `events` in one transaction and returns them with their `seq`, in order.
+    /// Throws without storing any of them if the transaction fails.
+    func append(_ events: [NewEvent]) throws -> [EventEnvelope]
+
+    /// Events of `workspace` with `seq > since`, ascending, at most `limit`.
+    func events(workspace: String, since: Int64, limit: Int) throws -> [EventEnvelope]
+
+    /// The head and the lowest retained `seq` of `workspace`.
+    func bounds(workspace: String) throws -> EventLogBounds
+
+    /// Removes events older than `olderThan` (if given), then all but the newest
+    /// `keepingAtMost` of each workspace (if given).
+    func prune(olderThan: Date?, keepingAtMost: Int?) throws -> PruneReport
+}
