@@ -1,0 +1,130 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// The WebSocket hub: sockets grouped into rooms by workspace.
+///
+/// Threading: the room table is guarded by a mutex held only to copy a room's
+/// socket lists; delivery happens after the lock is released, with one
+/// `EventLoop.execute` per event loop that owns sockets of the room, which writes the
+/// same frame bytes to each of them and flushes each once. No method waits on a
+/// socket, so a slow or dead peer can never stall a broadcast.
+public final class Hub: Sendable {
+    /// Sockets of one room that live on the same event loop.
+    struct LoopGroup: Sendable {
+        let loop: any EventLoop
+        var handles: [SocketHandle]
+    }
+
+    private struct Room: Sendable {
+        var groups: [LoopGroup] = []
+        var isEmpty: Bool { groups.allSatisfy { $0.handles.isEmpty } }
+    }
+
+    private let rooms = Mutex<[String: Room]>([:])
+    private let allocator = ByteBufferAllocator()
+    private let metrics: RealtimeMetrics
+    private let logger: Logger
+
+    public init(metrics: RealtimeMetrics, logger: Logger = Logger(label: "multica.hub")) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Membership of rooms
+
+    func register(_ handle: SocketHandle) {
+        rooms.withLock { rooms in
+            var room = rooms[handle.identity.workspaceID] ?? Room()
+            if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
+                room.groups[index].handles.append(handle)
+            } else {
+                room.groups.append(LoopGroup(loop: handle.eventLoop, handles: [handle]))
+            }
+            rooms[handle.identity.workspaceID] = room
+        }
+    }
+
+    func unregister(_ handle: SocketHandle) {
+        rooms.withLock { rooms in
+            guard var room = rooms[handle.identity.workspaceID] else { return }
+            for index in room.groups.indices {
+                room.groups[index].handles.removeAll { $0 === handle }
+            }
+            room.groups.removeAll { $0.handles.isEmpty }
+            rooms[handle.identity.workspaceID] = room.isEmpty ? nil : room
+        }
+    }
+
+    /// Number of registered sockets, optionally in one workspace.
+    public func socketCount(workspace: String? = nil) -> Int {
+        rooms.withLock { rooms in
+            let selected = workspace.map { rooms[$0].map { [$0] } ?? [] } ?? Array(rooms.values)
+            return selected.reduce(0) { $0 + $1.groups.reduce(0) { $0 + $1.handles.count } }
+        }
+    }
+
+    // MARK: Delivery
+
+    /// Routes `event` by the rules of SPEC §5 and hands its frame, encoded once here,
+    /// to every recipient socket. Returns at once.
+    public func deliver(_ event: EventEnvelope) {
+        let scope = EventRouting.scope(of: event)
+        let groups: [LoopGroup]
+        switch scope {
+        case .dropped(let reason):
+            logger.warning("event dropped", metadata: ["event_type": "\(event.type)", "reason": "\(reason)"])
+            return
+        case .workspace(let workspace):
+            groups = rooms.withLock { $0[workspace]?.groups ?? [] }
+        case .recipient(let workspace, let userID):
+            groups = rooms.withLock { rooms in
+                (rooms[workspace]?.groups ?? []).compactMap { group in
+                    let mine = group.handles.filter { $0.identity.userID == userID }
+                    return mine.isEmpty ? nil : LoopGroup(loop: group.loop, handles: mine)
+                }
+            }
+        case .everyone:
+            groups = rooms.withLock { $0.values.flatMap(\.groups) }
+        }
+        guard !groups.isEmpty else { return }
+        let frame = allocator.buffer(bytes: event.frame())
+        let seq: Int64? = event.type.isWorkspaceless ? nil : event.seq
+        let metrics = self.metrics
+        for group in groups {
+            group.loop.execute {
+                for handle in group.handles { handle.handler.value.deliverLive(frame, seq: seq) }
+                for handle in group.handles { handle.handler.value.flushIfNeeded() }
+                metrics.framesDelivered(group.handles.count)
+            }
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the sockets of `userID` in `workspace` (membership revoked).
+    @discardableResult
+    public func close(workspace: String, userID: String, code: CloseCode) -> Int {
+        let handles = rooms.withLock { rooms in
+            (rooms[workspace]?.groups ?? []).flatMap { $0.handles.filter { $0.identity.userID == userID } }
+        }
+        handles.forEach { $0.close(code) }
+        return handles.count
+    }
+
+    /// Closes every socket of `workspace` (the workspace was deleted).
+    @discardableResult
+    public func close(workspace: String, code: CloseCode) -> Int {
+        let handles = rooms.withLock { $0[workspace]?.groups.flatMap(\.handles) ?? [] }
+        handles.forEach { $0.close(code) }
+        return handles.count
+    }
+
+    /// Closes every socket (shutdown with 1001).
+    @discardableResult
+    public func closeAll(code: CloseCode) -> Int {
+        let handles = rooms.withLock { $0.values.flatMap { $0.groups.flatMap(\.handles) } }
+        handles.forEach { $0.close(code) }
+        return handles.count
+    }
+}

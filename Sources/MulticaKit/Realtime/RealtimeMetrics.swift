@@ -1,0 +1,34 @@
+import CoreMetrics
+import Synchronization
+
+/// The hub's counters, reported through swift-metrics. No label carries a workspace
+/// or user id: cardinality stays fixed however many tenants there are.
+public final class RealtimeMetrics: Sendable {
+    private let openSockets = Atomic<Int>(0)
+    private let openSocketsGauge = Gauge(label: "multica_open_sockets")
+    private let delivered = Counter(label: "multica_frames_delivered_total")
+    private let replayed = Counter(label: "multica_events_replayed_total")
+    private let evictions = Counter(label: "multica_slow_consumer_evictions_total")
+
+    public init() {}
+
+    public var openSocketCount: Int { openSockets.load(ordering: .relaxed) }
+
+    func socketOpened() {
+        let now = openSockets.wrappingAdd(1, ordering: .relaxed).newValue
+        openSocketsGauge.record(now)
+    }
+
+    func socketClosed() {
+        let now = openSockets.wrappingSubtract(1, ordering: .relaxed).newValue
+        openSocketsGauge.record(now)
+    }
+
+    func framesDelivered(_ count: Int) { delivered.increment(by: count) }
+    func eventsReplayed(_ count: Int) { replayed.increment(by: count) }
+    func slowConsumerEvicted() { evictions.increment() }
+
+    func upgradeRejected(reason: String) {
+        Counter(label: "multica_upgrade_rejections_total", dimensions: [("reason", reason)]).increment()
+    }
+}

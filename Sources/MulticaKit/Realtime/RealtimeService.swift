@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// Everything the `/ws` endpoint does after the HTTP layer: authorizing upgrades,
+/// attaching sockets to the hub, the hello frame and the `since` replay, and closing
+/// every socket at shutdown.
+///
+/// Threading: `authorize` and `run` are called from the connection's task;
+/// `attach` on the connection's event loop. Log reads are synchronous calls on the
+/// calling task, paged so that one replay never holds more than a page in memory.
+public final class RealtimeService: Sendable {
+    public let hub: Hub
+    public let settings: SocketSettings
+    let metrics: RealtimeMetrics
+    private let authorizer: any SocketAuthorizer
+    private let log: any EventLog
+    private let allowedOrigins: Set<String>
+    private let logger: Logger
+    private let replayPageSize = 500
+
+    public init(
+        hub: Hub, authorizer: any SocketAuthorizer, log: any EventLog, settings: SocketSettings,
+        metrics: RealtimeMetrics, allowedOrigins: [String] = [], logger: Logger = Logger(label: "multica.ws")
+    ) {
+        self.hub = hub
+        self.authorizer = authorizer
+        self.log = log
+        self.settings = settings
+        self.metrics = metrics
+        self.allowedOrigins = Set(allowedOrigins)
+        self.logger = logger
+    }
+
+    /// Decides an upgrade: path, origin, then the authorizer. Counts rejections by reason.
+    func authorize(_ request: UpgradeRequest) async -> Result<SocketIdentity, UpgradeRejection> {
+        let result: Result<SocketIdentity, UpgradeRejection>
+        if request.path != "/ws" {
+            result = .failure(.notFound)
+        } else if !allowedOrigins.isEmpty, let origin = request.origin, !allowedOrigins.contains(origin) {
+            result = .failure(.originNotAllowed)
+        } else {
+            result = await authorizer.authorize(request)
+        }
+        if case .failure(let rejection) = result { metrics.upgradeRejected(reason: rejection.reason) }
+        return result
+    }
+
+    /// Installs the socket handler on a freshly upgraded channel. Event loop only.
+    func attach(identity: SocketIdentity, to channel: any Channel) throws -> SocketHandle {
+        let handler = SocketConnectionHandler(identity: identity, settings: settings, metrics: metrics)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        return SocketHandle(handler: handler, eventLoop: channel.eventLoop)
+    }
+
+    /// Runs one socket from join to close: room registration (live frames are
+    /// buffered from here on), hello, replay from the log, then live delivery until
+    /// the channel closes.
+    func run(_ handle: SocketHandle, channel: any Channel) async {
+        let identity = handle.identity
+        hub.register(handle)
+        defer { hub.unregister(handle) }
+        do {
+            let bounds = try log.bounds(workspace: identity.workspaceID)
+            let since = identity.since ?? bounds.head
+            let recovered = identity.since.map { bounds.canResume(from: $0) } ?? true
+            handle.sendText(Self.hello(identity: identity, head: bounds.head, recovered: recovered))
+            if !(await authorizer.isStillAuthorized(identity)) {
+                handle.close(.membershipRevoked)
+            } else {
+                let through = try await replay(to: handle, after: since)
+                handle.finishReplay(through: through)
+            }
+        } catch {
+            logger.error("socket setup failed", metadata: ["error": "\(error)"])
+            handle.close(.goingAway)
+        }
+        try? await channel.closeFuture.get()
+    }
+
+    /// Sends every stored event after `since` that the socket may see; returns the
+    /// last `seq` read.
+    private func replay(to handle: SocketHandle, after since: Int64) async throws -> Int64 {
+        var cursor = since
+        while true {
+            let page = try log.events(workspace: handle.identity.workspaceID, since: cursor, limit: replayPageSize)
+            guard let last = page.last else { return cursor }
+            let frames = page.filter { EventRouting.allows($0, to: handle.identity) }
+                .map { (ByteBuffer(bytes: $0.frame()), $0.seq) }
+            if !frames.isEmpty {
+                guard await handle.deliverReplay(frames) else { return last.seq }
+                metrics.eventsReplayed(frames.count)
+            }
+            cursor = last.seq
+        }
+    }
+
+    /// Closes every socket with 1001 and waits, up to the close grace, for them to go.
+    public func shutdown() async {
+        hub.closeAll(code: .goingAway)
+        let deadline = ContinuousClock.now + settings.closeGrace + .milliseconds(500)
+        while hub.socketCount() > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    static func hello(identity: SocketIdentity, head: Int64, recovered: Bool) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"hello","payload":{"workspace_id":"#.utf8)
+        JSONString.append(identity.workspaceID, to: &out)
+        out.append(contentsOf: #","user_id":"#.utf8)
+        JSONString.append(identity.userID, to: &out)
+        out.append(contentsOf: #","head_seq":\#(head),"recovered":\#(recovered)}}"#.utf8)
+        return out
+    }
+}

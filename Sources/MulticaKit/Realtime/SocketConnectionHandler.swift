@@ -1,0 +1,303 @@
+
+import Foundation
+import NIOCore
+import NIOWebSocket
+
+/// The per-socket NIO handler, installed after a successful upgrade.
+///
+/// Threading: every method runs on the channel's event loop. Other threads reach it
+/// only through `SocketHandle`, which hops with `EventLoop.execute`, so all state here
+/// is confined to one thread and needs no lock.
+///
+/// Delivery never waits: a frame is written if the channel is writable, else queued;
+/// when the queue passes `SocketSettings.sendQueueLimit` the socket is evicted with
+/// 4008 (the client resumes with `since`). Writes are flushed once per batch by the
+/// caller (`flushIfNeeded`), so a burst of events costs one system call per socket.
+///
+/// While the socket is replaying the log, live frames are buffered; `finishReplay`
+/// drops those the replay already sent (by `seq`) and sends the rest, which is how
+/// replay and live meet with no gap and no duplicate.
+final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// A live frame waiting behind the replay. `seq` is nil for workspace-less events.
+    private struct Pending {
+        var frame: ByteBuffer
+        var seq: Int64?
+    }
+
+    private enum Phase {
+        case replaying(buffer: CircularBuffer<Pending>)
+        case live
+        case closing
+        case closed
+    }
+
+    let identity: SocketIdentity
+    private let settings: SocketSettings
+    private let metrics: RealtimeMetrics
+
+    private var context: ChannelHandlerContext?
+    private var phase: Phase = .replaying(buffer: [])
+    /// Highest workspace `seq` written to this socket.
+    private var lastSeq: Int64 = 0
+    /// Frames waiting for the channel to become writable again.
+    private var backlog: CircularBuffer<ByteBuffer> = []
+    private var needsFlush = false
+    private var awaitingPong = false
+    private var timers: [Scheduled<Void>] = []
+    private var pingTask: RepeatedTask?
+    private var closeTimer: Scheduled<Void>?
+    /// Bytes of the inbound message being reassembled from fragments.
+    private var inboundMessage: ByteBuffer?
+    private var inboundOpcode: WebSocketOpcode = .text
+
+    init(identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics) {
+        self.identity = identity
+        self.settings = settings
+        self.metrics = metrics
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let loop = context.eventLoop
+        // The timers hold the handler until `finish` cancels them.
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let expiresIn = identity.expiresAt.timeIntervalSinceNow
+        timers.append(loop.scheduleTask(in: .milliseconds(Int64(max(0, expiresIn) * 1000))) {
+            this.value.close(.tokenExpired)
+        })
+        pingTask = loop.scheduleRepeatedTask(
+            initialDelay: TimeAmount(settings.pingInterval), delay: TimeAmount(settings.pingInterval)
+        ) { _ in
+            this.value.sendPing()
+        }
+        metrics.socketOpened()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+    }
+
+    private func finish() {
+        if case .closed = phase { return }
+        phase = .closed
+        cancelTimers()
+        closeTimer?.cancel()
+        backlog.removeAll()
+        metrics.socketClosed()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: Outbound: events
+
+    /// A live event routed to this socket. Does not flush.
+    func deliverLive(_ frame: ByteBuffer, seq: Int64?) {
+        switch phase {
+        case .replaying(var buffer):
+            buffer.append(Pending(frame: frame, seq: seq))
+            if buffer.count > settings.sendQueueLimit {
+                evict()
+            } else {
+                phase = .replaying(buffer: buffer)
+            }
+        case .live:
+            if let seq {
+                guard seq > lastSeq else { return }
+                lastSeq = seq
+            }
+            enqueue(frame)
+        case .closing, .closed:
+            return
+        }
+    }
+
+    /// Writes frames read from the log during replay and flushes them; returns a
+    /// future that completes when the last one is written, for back-pressure.
+    func deliverReplay(_ frames: [(ByteBuffer, Int64)]) -> EventLoopFuture<Void>? {
+        guard case .replaying = phase, let context else { return nil }
+        var last: EventLoopFuture<Void>?
+        for (frame, seq) in frames where seq > lastSeq {
+            lastSeq = seq
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: promise)
+            last = promise.futureResult
+        }
+        context.flush()
+        return last
+    }
+
+    /// Ends the replay: sends the live frames buffered meanwhile that the replay did
+    /// not already cover, then switches to live delivery.
+    func finishReplay(through seq: Int64) {
+        guard case .replaying(let buffer) = phase else { return }
+        lastSeq = max(lastSeq, seq)
+        phase = .live
+        for pending in buffer {
+            if let seq = pending.seq {
+                guard seq > lastSeq else { continue }
+                lastSeq = seq
+            }
+            enqueue(pending.frame)
+        }
+        flushIfNeeded()
+    }
+
+    /// Sends a control-plane text frame (hello, pong) and flushes it.
+    func sendText(_ bytes: [UInt8]) {
+        guard let context, !isClosing else { return }
+        let buffer = context.channel.allocator.buffer(bytes: bytes)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+    }
+
+    func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func enqueue(_ frame: ByteBuffer) {
+        guard let context else { return }
+        if backlog.isEmpty && context.channel.isWritable {
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: nil)
+            needsFlush = true
+            return
+        }
+        backlog.append(frame)
+        if backlog.count > settings.sendQueueLimit { evict() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        while context.channel.isWritable, let frame = backlog.popFirst() {
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: nil)
+            needsFlush = true
+        }
+        flushIfNeeded()
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func evict() {
+        metrics.slowConsumerEvicted()
+        backlog.removeAll()
+        if case .replaying = phase { phase = .live }
+        close(.slowConsumer)
+    }
+
+    // MARK: Closing
+
+    private var isClosing: Bool {
+        switch phase {
+        case .closing, .closed: return true
+        default: return false
+        }
+    }
+
+    /// Starts the close handshake with `code`; the connection is dropped when the peer
+    /// answers or after `closeGrace`, whichever comes first.
+    func close(_ code: CloseCode) {
+        guard let context, !isClosing else { return }
+        phase = .closing
+        cancelTimers()
+        var data = context.channel.allocator.buffer(capacity: 2 + code.reason.utf8.count)
+        data.writeInteger(code.rawValue)
+        data.writeString(code.reason)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        let channel = context.channel
+        closeTimer = context.eventLoop.scheduleTask(in: TimeAmount(settings.closeGrace)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func cancelTimers() {
+        for timer in timers { timer.cancel() }
+        timers.removeAll()
+        pingTask?.cancel()
+        pingTask = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .connectionClose:
+            if isClosing {
+                context.close(promise: nil)
+            } else {
+                // Echo the peer's close, then drop the connection.
+                phase = .closing
+                var payload = frame.unmaskedData
+                let code = payload.readInteger(as: UInt16.self) ?? CloseCode.normal.rawValue
+                var reply = context.channel.allocator.buffer(capacity: 2)
+                reply.writeInteger(code)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            }
+        case .ping:
+            guard !isClosing else { return }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            awaitingPong = false
+        case .text, .binary:
+            inboundMessage = nil
+            inboundOpcode = frame.opcode
+            accumulate(frame, context: context)
+        case .continuation:
+            guard inboundMessage != nil else { return }
+            accumulate(frame, context: context)
+        default:
+            break
+        }
+    }
+
+    private func accumulate(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        var message = inboundMessage ?? context.channel.allocator.buffer(capacity: frame.length)
+        guard message.readableBytes + frame.length <= settings.maxInboundMessageBytes else {
+            inboundMessage = nil
+            close(.messageTooLarge)
+            return
+        }
+        var data = frame.unmaskedData
+        message.writeBuffer(&data)
+        guard frame.fin else {
+            inboundMessage = message
+            return
+        }
+        inboundMessage = nil
+        if inboundOpcode == .text { handleText(message) }
+    }
+
+    /// `{"type":"ping"}` is answered with `{"type":"pong"}`; anything else is ignored.
+    private func handleText(_ message: ByteBuffer) {
+        let bytes = Array(message.readableBytesView)
+        guard let members = try? JSONScanner.objectMembers(bytes),
+              let type = members.first(where: { $0.key == "type" }),
+              bytes[type.valueRange].elementsEqual(#""ping""#.utf8)
+        else { return }
+        sendText(Array(#"{"type":"pong"}"#.utf8))
+    }
+
+    private func sendPing() {
+        guard let context, !isClosing else { return }
+        if awaitingPong {
+            // The previous ping went unanswered: the peer is gone.
+            context.close(promise: nil)
+            return
+        }
+        awaitingPong = true
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+    }
+}

@@ -1,0 +1,45 @@
+import NIOCore
+
+/// The thread-safe face of one socket, held by the hub.
+///
+/// Ownership: the hub holds handles between `register` and the channel closing; the
+/// handler itself lives in the channel pipeline and is only touched on its event
+/// loop, through `NIOLoopBound`. Every method here hops to that loop and returns at
+/// once, so no caller ever waits on a socket.
+public final class SocketHandle: Sendable, Hashable {
+    public let identity: SocketIdentity
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<SocketConnectionHandler>
+
+    init(handler: SocketConnectionHandler, eventLoop: any EventLoop) {
+        self.identity = handler.identity
+        self.eventLoop = eventLoop
+        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+    }
+
+    public func close(_ code: CloseCode) {
+        eventLoop.execute { self.handler.value.close(code) }
+    }
+
+    /// Sends a text frame and flushes (hello and similar one-offs).
+    func sendText(_ bytes: [UInt8]) {
+        eventLoop.execute { self.handler.value.sendText(bytes) }
+    }
+
+    /// Writes replayed frames; the future completes when the last is written, or is
+    /// nil when the socket stopped replaying (closed or evicted).
+    func deliverReplay(_ frames: [(ByteBuffer, Int64)]) async -> Bool {
+        let written: EventLoopFuture<Void>? = try? await eventLoop.submit {
+            self.handler.value.deliverReplay(frames)
+        }.get()
+        guard let written else { return false }
+        return (try? await written.get()) != nil
+    }
+
+    func finishReplay(through seq: Int64) {
+        eventLoop.execute { self.handler.value.finishReplay(through: seq) }
+    }
+
+    public static func == (lhs: SocketHandle, rhs: SocketHandle) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

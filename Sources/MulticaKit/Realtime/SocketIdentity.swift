@@ -1,0 +1,96 @@
+import Foundation
+
+/// Who a WebSocket belongs to and which workspace it joined, fixed at upgrade time.
+public struct SocketIdentity: Sendable, Hashable {
+    public var userID: String
+    public var workspaceID: String
+    /// Server admins (`adm: true`) may join any workspace without being a member.
+    public var isAdmin: Bool
+    /// When the token expires; the socket is closed with 4001 then.
+    public var expiresAt: Date
+    /// `?since=` from the upgrade request, if any.
+    public var since: Int64?
+
+    public init(userID: String, workspaceID: String, isAdmin: Bool, expiresAt: Date, since: Int64?) {
+        self.userID = userID
+        self.workspaceID = workspaceID
+        self.isAdmin = isAdmin
+        self.expiresAt = expiresAt
+        self.since = since
+    }
+}
+
+/// Why an upgrade was refused: the HTTP status and `{"error": …}` body of SPEC §7.
+public struct UpgradeRejection: Error, Sendable, Hashable {
+    public var status: Int
+    public var message: String
+    /// A metric label; never carries a user or workspace id.
+    public var reason: String
+
+    public init(status: Int, message: String, reason: String) {
+        self.status = status
+        self.message = message
+        self.reason = reason
+    }
+
+    public static let missingCredentials = UpgradeRejection(status: 401, message: "token and workspace_id required", reason: "missing_credentials")
+    public static let invalidToken = UpgradeRejection(status: 401, message: "invalid token", reason: "invalid_token")
+    public static let notMember = UpgradeRejection(status: 403, message: "not a member of this workspace", reason: "not_member")
+    public static let originNotAllowed = UpgradeRejection(status: 403, message: "origin not allowed", reason: "origin")
+    public static let badSince = UpgradeRejection(status: 400, message: "since must be a non-negative integer", reason: "bad_since")
+    public static let notFound = UpgradeRejection(status: 404, message: "not found", reason: "not_found")
+    public static let unavailable = UpgradeRejection(status: 503, message: "server unavailable", reason: "unavailable")
+
+    /// The response body, `{"error":"…"}`.
+    public var body: [UInt8] {
+        var out: [UInt8] = Array(#"{"error":"#.utf8)
+        JSONString.append(message, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+/// What the upgrade path needs to know about a request, independent of HTTP types.
+public struct UpgradeRequest: Sendable {
+    public var path: String
+    public var query: [String: String]
+    public var authorization: String?
+    public var origin: String?
+
+    public init(uri: String, authorization: String?, origin: String?) {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        self.path = parts.first.map(String.init) ?? uri
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count == 2 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                if query[key] == nil { query[key] = value }
+            }
+        }
+        self.query = query
+        self.authorization = authorization
+        self.origin = origin
+    }
+
+    /// The bearer token from `Authorization`, else `?token=`.
+    public var token: String? {
+        if let header = authorization, header.lowercased().hasPrefix("bearer ") {
+            let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            return token.isEmpty ? nil : token
+        }
+        if let token = query["token"], !token.isEmpty { return token }
+        return nil
+    }
+}
+
+/// Decides whether a `/ws` request may be upgraded. Runs before the upgrade, off the
+/// event loop; must not throw — every failure is a rejection.
+public protocol SocketAuthorizer: Sendable {
+    func authorize(_ request: UpgradeRequest) async -> Result<SocketIdentity, UpgradeRejection>
+
+    /// Asked once more right after the socket joined its room, to close the window in
+    /// which a membership removed during the upgrade would go unnoticed.
+    func isStillAuthorized(_ identity: SocketIdentity) async -> Bool
+}

@@ -1,0 +1,23 @@
+/// Per-socket limits and timers, fixed when the server starts.
+public struct SocketSettings: Sendable {
+    /// Frames a socket may have queued behind a full kernel buffer before it is
+    /// evicted with 4008.
+    public var sendQueueLimit: Int
+    /// Largest inbound message (after reassembly); larger closes with 1009.
+    public var maxInboundMessageBytes: Int
+    /// How often the server pings; a socket that has not answered the previous ping
+    /// by the next one is closed.
+    public var pingInterval: Duration
+    /// How long a close handshake may take before the connection is dropped.
+    public var closeGrace: Duration
+
+    public init(
+        sendQueueLimit: Int = 4096, maxInboundMessageBytes: Int = 64 * 1024,
+        pingInterval: Duration = .seconds(30), closeGrace: Duration = .seconds(2)
+    ) {
+        self.sendQueueLimit = sendQueueLimit
+        self.maxInboundMessageBytes = maxInboundMessageBytes
+        self.pingInterval = pingInterval
+        self.closeGrace = closeGrace
+    }
+}
