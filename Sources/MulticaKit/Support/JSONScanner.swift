@@ -53,6 +53,36 @@ public struct JSONScanner {
         return members
     }
 
+    /// Validates `bytes` as one JSON array and returns the byte range of each element.
+    public static func arrayElements(_ bytes: [UInt8]) throws(SyntaxError) -> [Range<Int>] {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.peek() == UInt8(ascii: "[") else { throw scanner.error("expected a JSON array") }
+        scanner.index += 1
+        var elements: [Range<Int>] = []
+        scanner.skipWhitespace()
+        if scanner.peek() == UInt8(ascii: "]") {
+            scanner.index += 1
+        } else {
+            loop: while true {
+                scanner.skipWhitespace()
+                let start = scanner.index
+                try scanner.value(depth: 1)
+                elements.append(start..<scanner.index)
+                scanner.skipWhitespace()
+                switch scanner.peek() {
+                case UInt8(ascii: ","): scanner.index += 1
+                case UInt8(ascii: "]"): scanner.index += 1; break loop
+                case nil: throw scanner.error("unexpected end of input, expected ',' or ']'")
+                default: throw scanner.error("expected ',' or ']'")
+                }
+            }
+        }
+        scanner.skipWhitespace()
+        if scanner.index != bytes.count { throw scanner.error("unexpected data after the JSON value") }
+        return elements
+    }
+
     // MARK: - Grammar
 
     private mutating func value(depth: Int) throws(SyntaxError) {

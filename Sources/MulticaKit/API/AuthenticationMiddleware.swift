@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Synchronization
+
+/// Verifies the bearer token of every `/api` request and records the caller as the
+/// request's principal. The caller's user row is upserted from the token's `sub`,
+/// `email` and `name` the first time this process sees that combination, so an
+/// ordinary request costs no write.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = MulticaRequestContext
+
+    let tokens: TokenService
+    let users: any UserStore
+    private let seen = SeenUsers()
+
+    init(tokens: TokenService, users: any UserStore) {
+        self.tokens = tokens
+        self.users = users
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        guard let token = Self.bearerToken(request) else {
+            throw APIError.unauthorized("missing token")
+        }
+        let claims: TokenClaims
+        do {
+            claims = try await tokens.verify(token)
+        } catch {
+            throw APIError.unauthorized("invalid token: \(error)")
+        }
+        let principal = Principal(userID: claims.subject, email: claims.email, name: claims.name, isAdmin: claims.isAdmin)
+        if seen.insert(principal) {
+            try await users.upsertUser(id: principal.userID, email: principal.email, name: principal.name)
+        }
+        var context = context
+        context.principal = principal
+        return try await next(request, context)
+    }
+
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+/// The (user, email, name) triples already upserted by this process.
+private final class SeenUsers: Sendable {
+    private struct Key: Hashable { let id: String; let email: String?; let name: String? }
+    private let keys = Mutex<Set<Key>>([])
+
+    /// True when the triple is new (and records it).
+    func insert(_ principal: Principal) -> Bool {
+        keys.withLock { $0.insert(Key(id: principal.userID, email: principal.email, name: principal.name)).inserted }
+    }
+}
