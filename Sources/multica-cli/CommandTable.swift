@@ -1,0 +1,239 @@
+/// The whole command-line surface as plain data (SPEC §2).
+///
+/// Help, the parser, and later the shell completions and the man page are all
+/// generated from `CommandTable.globalFlags` and `CommandTable.commands`.
+
+/// The kind of value a flag or positional takes.
+enum ValueType: Sendable, Equatable {
+    case string
+    case int
+    /// A flag with no value (`--admin`); `--admin=false` is also accepted.
+    case bool
+    /// `90s`, `15m`, `72h`, `7d`, or a combination such as `1h30m`.
+    case duration
+    case enumeration([String])
+}
+
+struct FlagSpec: Sendable, Equatable {
+    /// Long name without dashes: `user` for `--user`.
+    var name: String
+    /// Short name without the dash: `q` for `-q`.
+    var short: Character?
+    var type: ValueType
+    /// Placeholder shown in help (`ID`, `DURATION`); unused for booleans.
+    var valueName: String
+    var help: String
+    /// Default value as it would be typed on the command line.
+    var defaultValue: String?
+    /// Environment variable consulted when the flag is not given.
+    var environment: String?
+    var repeatable: Bool
+    var required: Bool
+    /// Smallest accepted value for `int` flags.
+    var minimum: Int?
+
+    init(
+        _ name: String, short: Character? = nil, _ type: ValueType, value valueName: String = "",
+        help: String, default defaultValue: String? = nil, env environment: String? = nil,
+        repeatable: Bool = false, required: Bool = false, minimum: Int? = nil
+    ) {
+        self.name = name
+        self.short = short
+        self.type = type
+        self.valueName = valueName
+        self.help = help
+        self.defaultValue = defaultValue
+        self.environment = environment
+        self.repeatable = repeatable
+        self.required = required
+        self.minimum = minimum
+    }
+
+    var longForm: String { "--" + name }
+    var takesValue: Bool { type != .bool }
+}
+
+struct PositionalSpec: Sendable, Equatable {
+    /// Placeholder shown in help (`TOKEN`, `NAME`).
+    var name: String
+    var help: String
+    var required: Bool = true
+    /// Shown as `NAME|-`: a `-` reads the value from stdin.
+    var acceptsStdin: Bool = false
+}
+
+struct CommandSpec: Sendable, Equatable {
+    /// `["token", "mint"]`.
+    var path: [String]
+    var summary: String
+    var positionals: [PositionalSpec] = []
+    /// Command flags; a flag named like a global flag replaces it for this command.
+    var flags: [FlagSpec] = []
+    /// Extra paragraph for `--help` and the man page.
+    var details: String? = nil
+
+    var name: String { path.joined(separator: " ") }
+}
+
+enum CommandTable {
+    static let programName = "multica"
+
+    static let help = FlagSpec("help", short: "h", .bool, help: "Show help for this command.")
+
+    static let globalFlags: [FlagSpec] = [
+        FlagSpec("server", .string, value: "URL", help: "Server base URL.",
+                 default: "http://127.0.0.1:8080", env: "MULTICA_SERVER"),
+        FlagSpec("token", .string, value: "JWT", help: "Access token sent as Authorization: Bearer.",
+                 env: "MULTICA_TOKEN"),
+        FlagSpec("json", .bool, help: "Print data as JSON."),
+        FlagSpec("color", .enumeration(["auto", "always", "never"]), value: "WHEN",
+                 help: "Colour output: auto (only on a terminal, honours NO_COLOR), always or never.",
+                 default: "auto"),
+        help,
+    ]
+
+    static let commands: [CommandSpec] = [
+        CommandSpec(
+            path: ["serve"], summary: "Run the server (REST, event log, WebSocket hub).",
+            flags: [
+                FlagSpec("listen", .string, value: "HOST:PORT", help: "Address to listen on.", default: "127.0.0.1:8080"),
+                FlagSpec("db", .string, value: "PATH", help: "SQLite database file (default $MULTICA_HOME/multica.db)."),
+                FlagSpec("allowed-origin", .string, value: "O",
+                         help: "Allowed WebSocket Origin; repeat for several (default: any).", repeatable: true),
+                FlagSpec("log-format", .enumeration(["text", "json"]), value: "FORMAT", help: "Log format.", default: "text"),
+                FlagSpec("log-level", .enumeration(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+                         value: "L", help: "Minimum log level.", default: "info"),
+                FlagSpec("retain", .duration, value: "DURATION", help: "Drop events older than this from the log."),
+                FlagSpec("retain-count", .int, value: "N", help: "Keep at most N events per workspace.", minimum: 1),
+                FlagSpec("send-queue", .int, value: "N",
+                         help: "Frames queued per socket before it is closed as a slow consumer (4008).", minimum: 1),
+            ],
+            details: "Stops gracefully on SIGINT/SIGTERM."
+        ),
+        CommandSpec(
+            path: ["token", "mint"], summary: "Sign an HS256 access token.",
+            flags: [
+                FlagSpec("user", .string, value: "ID", help: "User id (the sub claim).", required: true),
+                FlagSpec("email", .string, value: "E", help: "Email claim."),
+                FlagSpec("name", .string, value: "N", help: "Display-name claim."),
+                FlagSpec("ttl", .duration, value: "DURATION", help: "Lifetime of the token.", default: "24h"),
+                FlagSpec("admin", .bool, help: "Mark the user as server admin (adm claim)."),
+                FlagSpec("quiet", short: "q", .bool, help: "Print only the token."),
+            ],
+            details: "The secret is MULTICA_JWT_SECRET, else $MULTICA_HOME/jwt-secret (created on first use). "
+                + "Only the token is printed with -q or when stdout is not a terminal."
+        ),
+        CommandSpec(
+            path: ["token", "verify"], summary: "Verify a token and print its claims.",
+            positionals: [PositionalSpec(name: "TOKEN", help: "The token, or - to read it from stdin.", acceptsStdin: true)],
+            details: "Exits 1 when the token is invalid or expired."
+        ),
+        CommandSpec(
+            path: ["workspace", "create"], summary: "Create a workspace; you become its owner.",
+            positionals: [PositionalSpec(name: "NAME", help: "Workspace name.")],
+            flags: [FlagSpec("slug", .string, value: "S", help: "URL slug (default derived from NAME).")]
+        ),
+        CommandSpec(path: ["workspace", "list"], summary: "List your workspaces."),
+        CommandSpec(
+            path: ["workspace", "show"], summary: "Show one workspace.",
+            positionals: [PositionalSpec(name: "ID", help: "Workspace id.")]
+        ),
+        CommandSpec(
+            path: ["member", "add"], summary: "Add a member to a workspace.",
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true),
+                FlagSpec("user", .string, value: "U", help: "User id.", required: true),
+                FlagSpec("role", .enumeration(["member", "admin", "owner"]), value: "ROLE", help: "Role.", default: "member"),
+            ]
+        ),
+        CommandSpec(
+            path: ["member", "remove"], summary: "Remove a member from a workspace.",
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true),
+                FlagSpec("user", .string, value: "U", help: "User id.", required: true),
+            ]
+        ),
+        CommandSpec(
+            path: ["member", "list"], summary: "List the members of a workspace.",
+            flags: [FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true)]
+        ),
+        CommandSpec(
+            path: ["emit", "event"], summary: "Publish synthetic events.",
+            positionals: [PositionalSpec(name: "TYPE", help: "Event type, e.g. issue:created.")],
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true),
+                FlagSpec("payload", .string, value: "JSON|@FILE|-",
+                         help: "Payload object; default: a realistic payload for TYPE."),
+                FlagSpec("count", .int, value: "N", help: "Number of events.", default: "1", minimum: 1),
+                FlagSpec("rate", .int, value: "PER_SEC", help: "Publish at most this many events per second.", minimum: 1),
+            ],
+            details: "Prints each event's seq (NDJSON with --json)."
+        ),
+        CommandSpec(
+            path: ["tail"], summary: "Follow a workspace's live event stream.",
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true),
+                FlagSpec("since", .int, value: "SEQ", help: "Replay events after this seq first.", minimum: 0),
+                FlagSpec("from-start", .bool, help: "Replay the whole retained log first."),
+                FlagSpec("type", .string, value: "GLOB", help: "Only events whose type matches; repeatable.", repeatable: true),
+                FlagSpec("count", .int, value: "N", help: "Exit 0 after N events.", minimum: 1),
+                FlagSpec("no-reconnect", .bool, help: "Exit instead of reconnecting when the connection drops."),
+            ],
+            details: "Reconnects with backoff and resumes from the last seq seen: no gap, no duplicate."
+        ),
+        CommandSpec(
+            path: ["events", "list"], summary: "Read a workspace's durable event log (newest last).",
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace id.", required: true),
+                FlagSpec("since", .int, value: "SEQ", help: "Only events after this seq.", minimum: 0),
+                FlagSpec("limit", .int, value: "N", help: "At most N events.", minimum: 1),
+                FlagSpec("type", .string, value: "GLOB", help: "Only events whose type matches."),
+            ]
+        ),
+        CommandSpec(
+            path: ["verify", "isolation"], summary: "Prove that no event crosses from one workspace to another.",
+            flags: [
+                FlagSpec("server", .string, value: "URL",
+                         help: "Server to test; without it an embedded server runs on a temporary DB."),
+                FlagSpec("workspaces", .int, value: "N", help: "Workspaces to create.", default: "3", minimum: 2),
+                FlagSpec("clients", .int, value: "N", help: "Clients per workspace.", default: "2", minimum: 1),
+                FlagSpec("events", .int, value: "N", help: "Events per workspace.", default: "50", minimum: 1),
+            ],
+            details: "Prints a table of checks; exits 0 only when every check passes."
+        ),
+        CommandSpec(
+            path: ["bench", "fanout"], summary: "Load-test event fan-out.",
+            flags: [
+                FlagSpec("connections", .int, value: "N", help: "WebSocket connections.", default: "100", minimum: 1),
+                FlagSpec("workspaces", .int, value: "N", help: "Workspaces the connections are spread over.", default: "10", minimum: 1),
+                FlagSpec("events", .int, value: "N", help: "Events to publish.", default: "1000", minimum: 1),
+                FlagSpec("rate", .int, value: "R", help: "Events per second (default: as fast as possible).", minimum: 1),
+                FlagSpec("payload-bytes", .int, value: "B", help: "Payload size in bytes.", default: "256", minimum: 2),
+            ],
+            details: "Prints delivered msg/s, publish→receive latency p50/p99/max and connect time."
+        ),
+    ]
+
+    /// First words of every command, in table order, without repeats.
+    static var topLevelNames: [String] {
+        var seen: [String] = []
+        for c in commands where !seen.contains(c.path[0]) { seen.append(c.path[0]) }
+        return seen
+    }
+
+    static func command(_ path: [String]) -> CommandSpec? {
+        commands.first { $0.path == path }
+    }
+
+    /// Commands whose path starts with `prefix`.
+    static func commands(under prefix: [String]) -> [CommandSpec] {
+        commands.filter { $0.path.starts(with: prefix) }
+    }
+
+    /// Flags accepted by `command`: its own, then the global ones it does not replace.
+    static func flags(for command: CommandSpec?) -> [FlagSpec] {
+        let own = command?.flags ?? []
+        let ownNames = Set(own.map(\.name))
+        return own + globalFlags.filter { !ownNames.contains($0.name) }
+    }
+}

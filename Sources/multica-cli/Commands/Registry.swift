@@ -1,0 +1,25 @@
+import Foundation
+
+/// What a command handler gets.
+struct CommandContext: Sendable {
+    var invocation: Invocation
+    var environment: [String: String]
+    var terminal: Terminal
+
+    var flags: FlagValues { invocation.flags }
+}
+
+typealias CommandHandler = @Sendable (CommandContext) async throws -> Void
+
+/// Maps a command (by `CommandSpec.name`) to its implementation. Commands of the
+/// table without an entry here report that they are not implemented yet.
+enum CommandRegistry {
+    static let handlers: [String: CommandHandler] = [
+        "token mint": TokenMintCommand.run,
+        "token verify": TokenVerifyCommand.run,
+    ]
+
+    static func handler(for command: CommandSpec) -> CommandHandler {
+        handlers[command.name] ?? NotImplementedCommand.run
+    }
+}
