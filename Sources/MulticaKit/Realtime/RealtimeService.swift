@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 
 /// Everything the `/ws` endpoint does after the HTTP layer: authorizing upgrades,
 /// attaching sockets to the hub, the hello frame and the `since` replay, and closing
@@ -18,6 +19,7 @@ public final class RealtimeService: Sendable {
     private let allowedOrigins: Set<String>
     private let logger: Logger
     private let replayPageSize = 500
+    private let shuttingDown = Atomic<Bool>(false)
 
     public init(
         hub: Hub, authorizer: any SocketAuthorizer, log: any EventLog, settings: SocketSettings,
@@ -37,6 +39,8 @@ public final class RealtimeService: Sendable {
         let result: Result<SocketIdentity, UpgradeRejection>
         if request.path != "/ws" {
             result = .failure(.notFound)
+        } else if shuttingDown.load(ordering: .relaxed) {
+            result = .failure(.unavailable)
         } else if !allowedOrigins.isEmpty, let origin = request.origin, !allowedOrigins.contains(origin) {
             result = .failure(.originNotAllowed)
         } else {
@@ -97,6 +101,7 @@ public final class RealtimeService: Sendable {
 
     /// Closes every socket with 1001 and waits, up to the close grace, for them to go.
     public func shutdown() async {
+        shuttingDown.store(true, ordering: .relaxed)
         hub.closeAll(code: .goingAway)
         let deadline = ContinuousClock.now + settings.closeGrace + .milliseconds(500)
         while hub.socketCount() > 0, ContinuousClock.now < deadline {

@@ -17,6 +17,7 @@ enum CommandRegistry {
     static let handlers: [String: CommandHandler] = [
         "token mint": TokenMintCommand.run,
         "token verify": TokenVerifyCommand.run,
+        "serve": ServeCommand.run,
     ]
 
     static func handler(for command: CommandSpec) -> CommandHandler {

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The composition root of `multica serve`: the one place that knows every concrete
+/// type. Storage, the event log, the bus, the publisher, the hub and the HTTP routes
+/// are built here and wired together; nothing else constructs them.
+///
+/// Lifecycle: `run` serves until `shutdown()` is called or, when asked to, until
+/// SIGINT/SIGTERM. Shutdown refuses new sockets, closes every open one with 1001,
+/// lets in-flight HTTP requests finish, then returns; the database closes when the
+/// server is released.
+public final class MulticaServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let repository: any Repository
+    public let eventLog: any EventLog
+    public let bus: EventBus
+    public let publisher: EventPublisher
+    public let hub: Hub
+    public let realtime: RealtimeService
+    let tokens: TokenService
+    private let database: SQLiteDatabase
+    private let logger: Logger
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let stopRequested = Mutex(false)
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "multica")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.tokens = try TokenService(secret: configuration.jwtSecret)
+        self.database = try SQLiteDatabase(path: configuration.databasePath)
+        let repository = SQLiteRepository(database: database)
+        self.repository = repository
+        self.eventLog = SQLiteEventLog(database: database)
+        self.bus = EventBus(logger: logger)
+        self.publisher = EventPublisher(log: eventLog, bus: bus, logger: logger)
+        let metrics = RealtimeMetrics()
+        _ = MetricsRegistry.shared
+        self.hub = Hub(metrics: metrics, logger: logger)
+        self.realtime = RealtimeService(
+            hub: hub,
+            authorizer: WorkspaceSocketAuthorizer(tokens: tokens, members: repository, workspaces: repository),
+            log: eventLog, settings: configuration.sockets, metrics: metrics,
+            allowedOrigins: configuration.allowedOrigins, logger: logger
+        )
+        BroadcastListener.install(on: bus, hub: hub)
+        EventMetricsListener.install(on: bus)
+    }
+
+    /// Serves until shutdown. `onReady` gets the bound port once the server listens.
+    public func run(handleSignals: Bool = false, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = makeRouter()
+        let realtime = self.realtime
+        let application = Application(
+            router: router,
+            server: HTTPServerBuilder { responder in RealtimeServerChannel(responder: responder, realtime: realtime) },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "multica"),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let services: [any Service] = [
+            application,
+            RealtimeDrainService(realtime: realtime),
+            RetentionService(log: eventLog, configuration: configuration, logger: logger),
+        ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
+        )
+        let stopAlready = self.group.withLock { slot in
+            slot = group
+            return stopRequested.withLock { $0 }
+        }
+        if stopAlready { await group.triggerGracefulShutdown() }
+        try await group.run()
+    }
+
+    /// Starts a graceful shutdown of a running server (or of the next `run`).
+    public func shutdown() async {
+        let group = self.group.withLock { slot in
+            stopRequested.withLock { $0 = true }
+            return slot
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    func makeRouter() -> Router<MulticaRequestContext> {
+        let router = Router(context: MulticaRequestContext.self)
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(ErrorMiddleware())
+        router.middlewares.add(AuthenticationMiddleware(tokens: tokens, users: repository))
+        let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog)
+        HealthRoutes(repository: repository, metrics: MetricsRegistry.shared).register(on: router)
+        WebSocketRoute(realtime: realtime).register(on: router)
+        WorkspaceRoutes(api: api).register(on: router)
+        MemberRoutes(api: api).register(on: router)
+        EventRoutes(api: api).register(on: router)
+        return router
+    }
+}
+
+/// Closes every socket with 1001 when the server begins its graceful shutdown.
+struct RealtimeDrainService: Service {
+    let realtime: RealtimeService
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await realtime.shutdown()
+    }
+}
+
+/// Prunes the event log on a timer when a retention limit is configured.
+struct RetentionService: Service {
+    let log: any EventLog
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        guard configuration.retainAge != nil || configuration.retainCount != nil else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully {
+            prune()
+            try? await Task.sleep(for: configuration.retentionInterval).cancelOnGracefulShutdown()
+        }
+    }
+
+    private func prune() {
+        let cutoff = configuration.retainAge.map { Date(timeIntervalSinceNow: -Double($0.components.seconds)) }
+        do {
+            let report = try log.prune(olderThan: cutoff, keepingAtMost: configuration.retainCount)
+            if report.removed > 0 {
+                logger.info("retention pruned events", metadata: ["removed": "\(report.removed)"])
+            }
+        } catch {
+            logger.error("retention failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

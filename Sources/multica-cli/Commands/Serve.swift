@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import MulticaKit
+
+/// `multica serve`: migrate, listen, print how to get started, run until SIGINT/SIGTERM.
+enum ServeCommand {
+    static func run(_ context: CommandContext) async throws {
+        let flags = context.flags
+        let listen = flags.string("listen") ?? "127.0.0.1:8080"
+        guard let (host, port) = ServerConfiguration.parseListen(listen) else {
+            throw CLIError.usage("invalid value '\(listen)' for --listen: expected HOST:PORT")
+        }
+        let level = Logger.Level(rawValue: flags.string("log-level") ?? "info") ?? .info
+        let json = flags.string("log-format") == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let secret: [UInt8]
+        do {
+            secret = try SecretResolver.resolve(environment: context.environment, createIfMissing: true)
+        } catch {
+            throw CLIError.failure(error.description)
+        }
+        var sockets = SocketSettings()
+        if let queue = flags.int("send-queue") { sockets.sendQueueLimit = queue }
+        let databasePath = flags.string("db") ?? ServerConfiguration.defaultDatabasePath(environment: context.environment)
+        let configuration = ServerConfiguration(
+            host: host, port: port, databasePath: databasePath, jwtSecret: secret,
+            allowedOrigins: flags.strings("allowed-origin"),
+            retainAge: flags.seconds("retain").map { .seconds($0) },
+            retainCount: flags.int("retain-count"),
+            sockets: sockets, logLevel: level
+        )
+        let server: MulticaServer
+        do {
+            server = try MulticaServer(configuration: configuration, logger: Logger(label: "multica"))
+        } catch {
+            throw CLIError.failure("cannot open database \(databasePath): \(error)")
+        }
+        do {
+            try await server.run(handleSignals: true) { boundPort in
+                Terminal.err("multica \(MulticaKitVersion.string) listening on http://\(host):\(boundPort)")
+                Terminal.err("database: \(databasePath)")
+                Terminal.err("get a token: multica token mint --user you@example.com")
+            }
+        } catch {
+            throw CLIError.failure("cannot listen on \(listen): \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") { return "address already in use" }
+        return text
+    }
+}
