@@ -51,6 +51,11 @@ public final class SQLiteDatabase: Sendable {
         }
     }
 
+    /// Runs one raw statement (tests use it to prove the CHECK constraints hold).
+    func execute(sql: String, arguments: [String?] = []) throws {
+        try write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+    }
+
     // MARK: - Access for the storage layer (errors translated)
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
