@@ -32,6 +32,11 @@ func isInvalid(_ error: StorageError?) -> Bool {
     return false
 }
 
+func isCheckViolation(_ error: StorageError?) -> Bool {
+    if case .invalid(let message) = error { return message.contains("CHECK constraint failed") }
+    return false
+}
+
 func isNotFound(_ error: StorageError?) -> Bool {
     if case .notFound = error { return true }
     return false
