@@ -26,7 +26,7 @@ public final class SQLiteDatabase: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
+            try StorageSchema.migrator.migrate(pool)
         } catch {
             throw StorageError.translate(error)
         }
@@ -40,7 +40,7 @@ public final class SQLiteDatabase: Sendable {
 
     /// The number of rows of one of the schema's tables (for tests and tools).
     public func rowCount(_ table: String) throws -> Int {
-        guard Schema.tables.contains(table) else { throw StorageError.invalid("unknown table '\(table)'") }
+        guard StorageSchema.tables.contains(table) else { throw StorageError.invalid("unknown table '\(table)'") }
         return try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
     }
 

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The ordered migration list. Append new migrations; never edit a shipped one.
-enum Schema {
+enum StorageSchema {
     /// Every table the migrations create, for `SQLiteDatabase.rowCount`.
     static let tables: Set<String> = [
         "user", "workspace", "member", "issue", "comment", "agent", "inbox_item", "agent_task", "event", "event_cursor",
