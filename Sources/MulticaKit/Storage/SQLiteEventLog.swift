@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+
+/// The event log in the `event` table, with each workspace's last assigned `seq` in
+/// `event_cursor` so that a `seq` is never reused, even after retention removed
+/// every event of a workspace.
+public final class SQLiteEventLog: EventLog {
+    let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func append(_ events: [NewEvent]) throws -> [EventEnvelope] {
+        guard !events.isEmpty else { return [] }
+        return try database.write { db in
+            // Seqs are read and assigned inside the write transaction: GRDB serializes
+            // writers, so concurrent callers each see the head the previous one left.
+            var heads: [String: Int64] = [:]
+            var order: [String] = []
+            for event in events where heads[event.workspaceID] == nil {
+                heads[event.workspaceID] = try Int64.fetchOne(
+                    db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [event.workspaceID]
+                ) ?? 0
+                order.append(event.workspaceID)
+            }
+            // The payload is bound as bytes and stored as TEXT without any re-encoding.
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, synthetic, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
+                """)
+            var envelopes: [EventEnvelope] = []
+            envelopes.reserveCapacity(events.count)
+            for event in events {
+                let seq = heads[event.workspaceID, default: 0] + 1
+                heads[event.workspaceID] = seq
+                try insert.execute(arguments: [
+                    event.workspaceID, seq, event.id, event.type.rawValue, event.actorType.rawValue, event.actorID,
+                    StorageClock.millis(event.timestamp), event.synthetic, Data(event.payload.bytes),
+                ])
+                var envelope = event.sequenced(seq)
+                envelope.timestamp = StorageClock.truncate(event.timestamp)
+                envelopes.append(envelope)
+            }
+            let cursor = try db.cachedStatement(sql: """
+                INSERT INTO event_cursor (workspace_id, head_seq) VALUES (?, ?)
+                ON CONFLICT(workspace_id) DO UPDATE SET head_seq = excluded.head_seq
+                """)
+            for workspace in order {
+                try cursor.execute(arguments: [workspace, heads[workspace]])
+            }
+            return envelopes
+        }
+    }
+
+    public func events(workspace: String, since: Int64, limit: Int) throws -> [EventEnvelope] {
+        guard limit > 0 else { return [] }
+        return try database.read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, id, type, actor_type, actor_id, ts, synthetic, CAST(payload AS BLOB) AS payload
+                    FROM event WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [workspace, since, limit]
+            )
+            var result: [EventEnvelope] = []
+            while let row = try rows.next() {
+                result.append(try Self.envelope(row, workspace: workspace))
+            }
+            return result
+        }
+    }
+
+    public func bounds(workspace: String) throws -> EventLogBounds {
+        try database.read { db in try Self.bounds(db, workspace: workspace) }
+    }
+
+    public func prune(olderThan: Date?, keepingAtMost: Int?) throws -> PruneReport {
+        if let keepingAtMost, keepingAtMost < 0 { throw StorageError.invalid("keepingAtMost must not be negative") }
+        return try database.write { db in
+            var removed = 0
+            var affected = Set<String>()
+            if let olderThan {
+                // Remove, per workspace, everything up to its newest event older than the
+                // cutoff, so the retained range stays contiguous.
+                let cutoffs = try Row.fetchAll(
+                    db, sql: "SELECT workspace_id, MAX(seq) AS seq FROM event WHERE ts < ? GROUP BY workspace_id",
+                    arguments: [StorageClock.millis(olderThan)]
+                )
+                for row in cutoffs {
+                    let workspace: String = row["workspace_id"]
+                    let seq: Int64 = row["seq"]
+                    try db.execute(sql: "DELETE FROM event WHERE workspace_id = ? AND seq <= ?", arguments: [workspace, seq])
+                    removed += db.changesCount
+                    affected.insert(workspace)
+                }
+            }
+            if let keepingAtMost {
+                let counts = try Row.fetchAll(
+                    db, sql: "SELECT workspace_id, COUNT(*) AS n, MAX(seq) AS head FROM event GROUP BY workspace_id HAVING n > ?",
+                    arguments: [keepingAtMost]
+                )
+                for row in counts {
+                    let workspace: String = row["workspace_id"]
+                    let threshold: Int64
+                    if keepingAtMost == 0 {
+                        threshold = row["head"]
+                    } else {
+                        // The seq just below the oldest of the newest `keepingAtMost`.
+                        let oldestKept = try Int64.fetchOne(
+                            db, sql: "SELECT seq FROM event WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+                            arguments: [workspace, keepingAtMost - 1]
+                        ) ?? 1
+                        threshold = oldestKept - 1
+                    }
+                    try db.execute(sql: "DELETE FROM event WHERE workspace_id = ? AND seq <= ?", arguments: [workspace, threshold])
+                    removed += db.changesCount
+                    affected.insert(workspace)
+                }
+            }
+            var lowest: [String: Int64] = [:]
+            for workspace in affected {
+                let bounds = try Self.bounds(db, workspace: workspace)
+                try db.execute(
+                    sql: "UPDATE event_cursor SET pruned_through = ? WHERE workspace_id = ?",
+                    arguments: [bounds.lowestRetained - 1, workspace]
+                )
+                lowest[workspace] = bounds.lowestRetained
+            }
+            return PruneReport(removed: removed, lowestRetained: lowest)
+        }
+    }
+
+    private static func bounds(_ db: Database, workspace: String) throws -> EventLogBounds {
+        let head = try Int64.fetchOne(
+            db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [workspace]
+        ) ?? 0
+        let lowest = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM event WHERE workspace_id = ?", arguments: [workspace])
+        return EventLogBounds(head: head, lowestRetained: lowest ?? head + 1)
+    }
+
+    private static func envelope(_ row: Row, workspace: String) throws -> EventEnvelope {
+        let typeName: String = row["type"]
+        guard let type = EventType(rawValue: typeName) else { throw StorageError.invalid("stored event type '\(typeName)'") }
+        let actorName: String = row["actor_type"]
+        guard let actorType = ActorType(rawValue: actorName) else { throw StorageError.invalid("stored actor type '\(actorName)'") }
+        let payload: Data = row["payload"]
+        return EventEnvelope(
+            id: row["id"], seq: row["seq"], type: type, workspaceID: workspace, actorType: actorType,
+            actorID: row["actor_id"], timestamp: StorageClock.date(millis: row["ts"]), synthetic: row["synthetic"],
+            payload: RawJSONObject(trusted: [UInt8](payload))
+        )
+    }
+}
