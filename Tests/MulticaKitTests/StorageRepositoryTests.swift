@@ -17,6 +17,10 @@ struct StorageRepositoryTests {
             for table in expected { #expect(try database.rowCount(table) == 0) }
             #expect(isInvalid(await storageError { _ = try database.rowCount("sqlite_master; DROP TABLE user") }))
             #expect(await database.isReachable())
+            #expect(try database.pragma("journal_mode") == "wal")
+            #expect(try database.pragma("synchronous") == "1")  // NORMAL
+            #expect(try database.pragma("foreign_keys") == "1")
+            #expect(try Int(database.pragma("busy_timeout") ?? "0")! >= 1000)
             _ = try await SQLiteRepository(database: database).createWorkspace(name: "A", slug: "a", description: nil, ownerUserID: "u1")
         }
         let reopened = try SQLiteDatabase(path: path)

@@ -56,6 +56,12 @@ public final class SQLiteDatabase: Sendable {
         try write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
     }
 
+    /// The value of a PRAGMA on a writer connection (tests check the configuration).
+    func pragma(_ name: String) throws -> String? {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { throw StorageError.invalid("bad pragma name") }
+        return try write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
     // MARK: - Access for the storage layer (errors translated)
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
