@@ -129,7 +129,7 @@ struct RetentionService: Service {
         }
         while !Task.isShuttingDownGracefully {
             prune()
-            try? await Task.sleep(for: configuration.retentionInterval).cancelOnGracefulShutdown()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.retentionInterval) }
         }
     }
 
