@@ -24,6 +24,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return (error.status, error.message)
+        case is EventPublisher.AppendFailed:
+            return (.internalServerError, "internal error")
         case let error as StorageError:
             switch error {
             case .notFound(let what): return (.notFound, "\(what) not found")

@@ -15,6 +15,13 @@ import Synchronization
 /// one bad request cannot fail the others; a request whose append fails is resumed
 /// with the error and nothing of it is published.
 public final class EventPublisher: Sendable {
+    /// The log refused the append. Never the caller's fault: request validation
+    /// happens before publishing, so this is a server error (HTTP 500).
+    public struct AppendFailed: Error, CustomStringConvertible {
+        public let underlying: any Error
+        public var description: String { "event append failed: \(underlying)" }
+    }
+
     private struct Request: Sendable {
         let events: [NewEvent]
         let continuation: CheckedContinuation<[EventEnvelope], any Error>
@@ -80,7 +87,7 @@ public final class EventPublisher: Sendable {
                 for request in batch { commit([request]) }
             } else {
                 logger.error("event append failed", metadata: ["error": "\(error)"])
-                batch[0].continuation.resume(throwing: error)
+                batch[0].continuation.resume(throwing: AppendFailed(underlying: error))
             }
             return
         }

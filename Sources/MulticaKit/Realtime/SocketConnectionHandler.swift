@@ -215,7 +215,10 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         data.writeString(code.reason)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
         let channel = context.channel
-        closeTimer = context.eventLoop.scheduleTask(in: TimeAmount(settings.closeGrace)) {
+        // An evicted peer is behind by definition: give it longer to read up to the
+        // close frame, so it learns why (4008) instead of seeing a bare disconnect.
+        let grace = code == .slowConsumer ? max(settings.closeGrace, settings.evictionGrace) : settings.closeGrace
+        closeTimer = context.eventLoop.scheduleTask(in: TimeAmount(grace)) {
             channel.close(promise: nil)
         }
     }

@@ -10,11 +10,15 @@ public struct SocketSettings: Sendable {
     public var pingInterval: Duration
     /// How long a close handshake may take before the connection is dropped.
     public var closeGrace: Duration
+    /// How long an evicted slow consumer may take to read up to its 4008 close frame.
+    public var evictionGrace: Duration
 
     public init(
         sendQueueLimit: Int = 4096, maxInboundMessageBytes: Int = 64 * 1024,
-        pingInterval: Duration = .seconds(30), closeGrace: Duration = .seconds(2)
+        pingInterval: Duration = .seconds(30), closeGrace: Duration = .seconds(2),
+        evictionGrace: Duration = .seconds(15)
     ) {
+        self.evictionGrace = evictionGrace
         self.sendQueueLimit = sendQueueLimit
         self.maxInboundMessageBytes = maxInboundMessageBytes
         self.pingInterval = pingInterval
