@@ -159,6 +159,26 @@ struct APITaskTests {
         }
     }
 
+    @Test func deletingAnIssueCancelsItsTaskAndReleasesTheAgent() async throws {
+        try await withAPIServer { server in
+            let alice = try await server.client("alice")
+            let workspace = try await alice.createWorkspace()
+            let agentID = try await alice.expect(201, "POST", "/api/agents?workspace_id=\(workspace)", object: ["name": .string("bot")]).string("id")
+            let issue = try await alice.expect(201, "POST", "/api/issues?workspace_id=\(workspace)", object: [
+                "title": .string("T"), "status": .string("todo"), "assignee_type": .string("agent"), "assignee_id": .string(agentID),
+            ])
+            #expect(try server.rowCount("agent_task") == 1)
+            let task = try await alice.expect(200, "POST", "/api/daemon/agents/\(agentID)/tasks/claim")
+            let head = try await alice.headSeq(workspace)
+            try await alice.expect(204, "DELETE", "/api/issues/\(issue.string("id"))")
+            let events = try await alice.events(workspace, since: head)
+            #expect(events.map(\.type.rawValue) == ["issue:deleted", "agent:status"])
+            #expect(events[1].payloadJSON["agent"]?.string("status") == "idle")
+            #expect(try server.rowCount("agent_task") == 0)
+            try await alice.expect(404, "POST", "/api/daemon/tasks/\(task.string("id"))/complete")
+        }
+    }
+
     @Test func agentRoutesValidateAndPublish() async throws {
         try await withAPIServer { server in
             let alice = try await server.client("alice")
