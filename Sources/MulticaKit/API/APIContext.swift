@@ -26,4 +26,12 @@ public struct APIContext: Sendable {
             NewEvent(type: type, workspaceID: workspace, actorType: .member, actorID: actor.userID, payload: try EventPayload.make(members))
         )
     }
+
+    /// Publishes every event a request caused, in order, in one transaction.
+    @discardableResult
+    func publish(_ batch: EventBatch) async throws -> [EventEnvelope] {
+        try await publisher.publish(batch.events)
+    }
+
+    var tasks: TaskService { TaskService(repository: repository) }
 }

@@ -102,6 +102,11 @@ public final class MulticaServer: Sendable {
         WorkspaceRoutes(api: api).register(on: router)
         MemberRoutes(api: api).register(on: router)
         EventRoutes(api: api).register(on: router)
+        IssueRoutes(api: api).register(on: router)
+        CommentRoutes(api: api).register(on: router)
+        AgentRoutes(api: api).register(on: router)
+        InboxRoutes(api: api).register(on: router)
+        DaemonTaskRoutes(api: api).register(on: router)
         return router
     }
 }

@@ -103,6 +103,8 @@ public protocol TaskStore: Sendable {
     func failTask(id: String, error: String?) async throws -> AgentTask
     /// Cancels the issue's queued, dispatched and running tasks; returns them as cancelled.
     func cancelOpenTasks(issueID: String) async throws -> [AgentTask]
+    /// How many of the agent's tasks are dispatched or running.
+    func activeTaskCount(agentID: String) async throws -> Int
 }
 
 /// Everything the server needs from storage besides the event log.

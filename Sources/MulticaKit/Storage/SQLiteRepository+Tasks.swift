@@ -94,6 +94,15 @@ extension SQLiteRepository {
         }
     }
 
+    public func activeTaskCount(agentID: String) async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM agent_task WHERE agent_id = ? AND status IN ('dispatched', 'running')",
+                arguments: [agentID]
+            ) ?? 0
+        }
+    }
+
     private func transition(
         id: String, from allowed: Set<TaskStatus>, _ change: @escaping @Sendable (inout AgentTask, Date) -> Void
     ) async throws -> AgentTask {

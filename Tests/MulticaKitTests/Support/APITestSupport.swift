@@ -1,0 +1,249 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+import Testing
+@testable import MulticaKit
+
+/// Shared helpers for the REST integration tests: a real `MulticaServer` on a free
+/// loopback port and a temporary database, tokens minted with its secret, and HTTP
+/// calls over `URLSession`, every one bounded by a timeout.
+
+struct APITimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out: \(what)" }
+}
+
+/// Runs `body`, failing with `APITimeout` when it takes longer than `seconds`.
+func withAPITimeout<T: Sendable>(
+    _ seconds: Double, _ what: String = "operation", _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw APITimeout(what: what)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// A server under test. Stop it with `stop()` (or use `withAPIServer`).
+final class APITestServer: Sendable {
+    let server: MulticaServer
+    let port: Int
+    let directory: URL
+    let databasePath: String
+    let tokens: TokenService
+    private let runner: Task<Void, any Error>
+
+    private init(server: MulticaServer, port: Int, directory: URL, databasePath: String, tokens: TokenService, runner: Task<Void, any Error>) {
+        self.server = server
+        self.port = port
+        self.directory = directory
+        self.databasePath = databasePath
+        self.tokens = tokens
+        self.runner = runner
+    }
+
+    static func start() async throws -> APITestServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multica-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let databasePath = directory.appendingPathComponent("multica.db").path
+        let secret = (0..<64).map { _ in UInt8.random(in: 0...255) }
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, jwtSecret: secret)
+        let server = try MulticaServer(configuration: configuration)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let runner = Task {
+            try await server.run(onReady: { port in
+                continuation.yield(port)
+                continuation.finish()
+            })
+        }
+        let port: Int
+        do {
+            port = try await withAPITimeout(20, "server start") {
+                for await port in ports { return port }
+                throw APITimeout(what: "server ended before listening")
+            }
+        } catch {
+            await server.shutdown()
+            runner.cancel()
+            throw error
+        }
+        return APITestServer(
+            server: server, port: port, directory: directory, databasePath: databasePath,
+            tokens: try TokenService(secret: secret), runner: runner
+        )
+    }
+
+    func stop() async {
+        await server.shutdown()
+        _ = try? await withAPITimeout(20, "server stop") { [runner] in try await runner.value }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A token for `user`, valid for an hour.
+    func token(_ user: String, admin: Bool = false) async throws -> String {
+        try await tokens.mint(
+            TokenClaims(subject: user, expiresAt: Date().addingTimeInterval(3600), email: "\(user)@example.com", name: user, isAdmin: admin)
+        )
+    }
+
+    /// A client acting as `user`.
+    func client(_ user: String) async throws -> APIClient {
+        APIClient(port: port, token: try await token(user), userID: user)
+    }
+
+    /// Rows of one table, read from the server's database file.
+    func rowCount(_ table: String) throws -> Int {
+        try SQLiteDatabase(path: databasePath).rowCount(table)
+    }
+}
+
+/// Starts a server, runs `body`, and stops the server whether `body` throws or not.
+func withAPIServer<T>(_ body: (APITestServer) async throws -> T) async throws -> T {
+    let server = try await APITestServer.start()
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
+
+/// One HTTP answer.
+struct APIResponse: Sendable, CustomStringConvertible {
+    let status: Int
+    let body: Data
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var description: String { "\(status) \(text)" }
+
+    func json() throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: body)
+    }
+
+    /// The `error` message of an error answer.
+    var error: String? { (try? json())?["error"]?.stringValue }
+}
+
+/// Calls the server's REST API as one user.
+struct APIClient: Sendable {
+    let port: Int
+    let token: String?
+    let userID: String
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 15
+        configuration.timeoutIntervalForResource = 30
+        return URLSession(configuration: configuration)
+    }()
+
+    func withoutToken() -> APIClient { APIClient(port: port, token: nil, userID: userID) }
+
+    func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> APIResponse {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 15
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let sendable = request
+        return try await withAPITimeout(20, "\(method) \(path)") {
+            let (data, response) = try await APIClient.session.data(for: sendable)
+            guard let http = response as? HTTPURLResponse else { throw APITimeout(what: "no HTTP response") }
+            return APIResponse(status: http.statusCode, body: data)
+        }
+    }
+
+    func send(_ method: String, _ path: String, json: String, headers: [String: String] = [:]) async throws -> APIResponse {
+        try await send(method, path, body: Data(json.utf8), headers: headers)
+    }
+
+    func send(_ method: String, _ path: String, object: [String: JSONValue], headers: [String: String] = [:]) async throws -> APIResponse {
+        try await send(method, path, body: try JSONEncoder().encode(JSONValue.object(object)), headers: headers)
+    }
+
+    /// Sends and requires `status`, returning the JSON body (or `.null` for an empty one).
+    @discardableResult
+    func expect(
+        _ status: Int, _ method: String, _ path: String, object: [String: JSONValue]? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONValue {
+        let response: APIResponse
+        if let object {
+            response = try await send(method, path, object: object)
+        } else {
+            response = try await send(method, path)
+        }
+        #expect(response.status == status, "\(method) \(path) → \(response)", sourceLocation: sourceLocation)
+        guard response.status == status else { throw APIExpectationFailed(response: response) }
+        return response.body.isEmpty ? .null : try response.json()
+    }
+
+    /// Creates a workspace owned by this user; returns its id.
+    func createWorkspace(_ name: String = "Acme") async throws -> String {
+        let workspace = try await expect(201, "POST", "/api/workspaces", object: ["name": .string(name)])
+        return try #require(workspace["id"]?.stringValue)
+    }
+
+    func addMember(_ user: String, to workspace: String, role: String = "member") async throws {
+        try await expect(201, "POST", "/api/workspaces/\(workspace)/members", object: ["user_id": .string(user), "role": .string(role)])
+    }
+
+    /// The workspace's events after `since`, as this user sees them in the history API.
+    func events(_ workspace: String, since: Int64 = 0) async throws -> [EventEnvelope] {
+        let response = try await send("GET", "/api/events?workspace_id=\(workspace)&since=\(since)&limit=1000")
+        guard response.status == 200 else { throw APIExpectationFailed(response: response) }
+        struct Page: Decodable { let events: [EventEnvelope] }
+        return try JSONDecoder().decode(Page.self, from: response.body).events
+    }
+
+    /// The head seq of the workspace's log.
+    func headSeq(_ workspace: String) async throws -> Int64 {
+        let response = try await send("GET", "/api/events?workspace_id=\(workspace)&limit=1")
+        guard response.status == 200, case .int(let head)? = try response.json()["head_seq"] else {
+            throw APIExpectationFailed(response: response)
+        }
+        return head
+    }
+}
+
+struct APIExpectationFailed: Error, CustomStringConvertible {
+    let response: APIResponse
+    var description: String { "unexpected answer \(response)" }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
+
+    var intValue: Int64? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    /// A string member, or "" (for terse test code).
+    func string(_ key: String) -> String { self[key]?.stringValue ?? "" }
+}
+
+extension EventEnvelope {
+    /// The payload as a JSON value.
+    var payloadJSON: JSONValue { (try? JSONDecoder().decode(JSONValue.self, from: Data(payload.bytes))) ?? .null }
+}
