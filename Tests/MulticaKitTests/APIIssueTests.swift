@@ -6,7 +6,7 @@ import Testing
 @Suite("API issues, comments and inbox")
 struct APIIssueTests {
     @Test func issueCreateUpdateDeletePublishEventsInOrder() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let bob = try await server.client("bob")
             let workspace = try await alice.createWorkspace()
@@ -65,7 +65,7 @@ struct APIIssueTests {
     }
 
     @Test func inboxTriggersReachOnlyTheirRecipient() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let bob = try await server.client("bob")
             let carol = try await server.client("carol")
@@ -119,7 +119,7 @@ struct APIIssueTests {
     }
 
     @Test func commentsEditAndDeleteWithRoles() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let bob = try await server.client("bob")
             let workspace = try await alice.createWorkspace()

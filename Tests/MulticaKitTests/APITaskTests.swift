@@ -6,7 +6,7 @@ import Testing
 @Suite("API agents and tasks")
 struct APITaskTests {
     @Test func fullTaskLifecycleWithPriorityAndConcurrency() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let bob = try await server.client("bob")
             let daemon = try await server.client("daemon")
@@ -125,7 +125,7 @@ struct APITaskTests {
     }
 
     @Test func claimRespectsMaxConcurrentTasksAndPriorityOrder() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let workspace = try await alice.createWorkspace()
             let agent = try await alice.expect(201, "POST", "/api/agents", object: [
@@ -160,7 +160,7 @@ struct APITaskTests {
     }
 
     @Test func deletingAnIssueCancelsItsTaskAndReleasesTheAgent() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let workspace = try await alice.createWorkspace()
             let agentID = try await alice.expect(201, "POST", "/api/agents?workspace_id=\(workspace)", object: ["name": .string("bot")]).string("id")
@@ -180,7 +180,7 @@ struct APITaskTests {
     }
 
     @Test func agentRoutesValidateAndPublish() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let bob = try await server.client("bob")
             let workspace = try await alice.createWorkspace()

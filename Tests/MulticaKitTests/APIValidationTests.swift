@@ -6,7 +6,7 @@ import Testing
 @Suite("API request validation")
 struct APIValidationTests {
     @Test func refusedIssueRequestsChangeNothing() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let workspace = try await alice.createWorkspace()
             let other = try await (try await server.client("zed")).createWorkspace("Other")
@@ -62,7 +62,7 @@ struct APIValidationTests {
     }
 
     @Test func refusedUpdatesLeaveTheIssueAsItWas() async throws {
-        try await withAPIServer { server in
+        try await LiveServer.with { server in
             let alice = try await server.client("alice")
             let zed = try await server.client("zed")
             let workspace = try await alice.createWorkspace()

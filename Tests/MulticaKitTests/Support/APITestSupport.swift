@@ -6,115 +6,8 @@ import Synchronization
 import Testing
 @testable import MulticaKit
 
-/// Shared helpers for the REST integration tests: a real `MulticaServer` on a free
-/// loopback port and a temporary database, tokens minted with its secret, and HTTP
-/// calls over `URLSession`, every one bounded by a timeout.
-
-struct APITimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// Runs `body`, failing with `APITimeout` when it takes longer than `seconds`.
-func withAPITimeout<T: Sendable>(
-    _ seconds: Double, _ what: String = "operation", _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw APITimeout(what: what)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// A server under test. Stop it with `stop()` (or use `withAPIServer`).
-final class APITestServer: Sendable {
-    let server: MulticaServer
-    let port: Int
-    let directory: URL
-    let databasePath: String
-    let tokens: TokenService
-    private let runner: Task<Void, any Error>
-
-    private init(server: MulticaServer, port: Int, directory: URL, databasePath: String, tokens: TokenService, runner: Task<Void, any Error>) {
-        self.server = server
-        self.port = port
-        self.directory = directory
-        self.databasePath = databasePath
-        self.tokens = tokens
-        self.runner = runner
-    }
-
-    static func start() async throws -> APITestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multica-api-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let databasePath = directory.appendingPathComponent("multica.db").path
-        let secret = (0..<64).map { _ in UInt8.random(in: 0...255) }
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, jwtSecret: secret)
-        let server = try MulticaServer(configuration: configuration)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let runner = Task {
-            try await server.run(onReady: { port in
-                continuation.yield(port)
-                continuation.finish()
-            })
-        }
-        let port: Int
-        do {
-            port = try await withAPITimeout(20, "server start") {
-                for await port in ports { return port }
-                throw APITimeout(what: "server ended before listening")
-            }
-        } catch {
-            await server.shutdown()
-            runner.cancel()
-            throw error
-        }
-        return APITestServer(
-            server: server, port: port, directory: directory, databasePath: databasePath,
-            tokens: try TokenService(secret: secret), runner: runner
-        )
-    }
-
-    func stop() async {
-        await server.shutdown()
-        _ = try? await withAPITimeout(20, "server stop") { [runner] in try await runner.value }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// A token for `user`, valid for an hour.
-    func token(_ user: String, admin: Bool = false) async throws -> String {
-        try await tokens.mint(
-            TokenClaims(subject: user, expiresAt: Date().addingTimeInterval(3600), email: "\(user)@example.com", name: user, isAdmin: admin)
-        )
-    }
-
-    /// A client acting as `user`.
-    func client(_ user: String) async throws -> APIClient {
-        APIClient(port: port, token: try await token(user), userID: user)
-    }
-
-    /// Rows of one table, read from the server's database file.
-    func rowCount(_ table: String) throws -> Int {
-        try SQLiteDatabase(path: databasePath).rowCount(table)
-    }
-}
-
-/// Starts a server, runs `body`, and stops the server whether `body` throws or not.
-func withAPIServer<T>(_ body: (APITestServer) async throws -> T) async throws -> T {
-    let server = try await APITestServer.start()
-    do {
-        let result = try await body(server)
-        await server.stop()
-        return result
-    } catch {
-        await server.stop()
-        throw error
-    }
-}
+/// HTTP helpers for the integration tests: calls over `URLSession` as one user,
+/// every one bounded by a timeout. The server itself is `LiveServer`.
 
 /// One HTTP answer.
 struct APIResponse: Sendable, CustomStringConvertible {
@@ -158,9 +51,9 @@ struct APIClient: Sendable {
         }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let sendable = request
-        return try await withAPITimeout(20, "\(method) \(path)") {
+        return try await withTimeout(20, "\(method) \(path)") {
             let (data, response) = try await APIClient.session.data(for: sendable)
-            guard let http = response as? HTTPURLResponse else { throw APITimeout(what: "no HTTP response") }
+            guard let http = response as? HTTPURLResponse else { throw TimedOut(what: "no HTTP response") }
             return APIResponse(status: http.statusCode, body: data)
         }
     }

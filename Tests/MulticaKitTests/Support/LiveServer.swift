@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
 
 @testable import MulticaKit
@@ -65,32 +62,25 @@ final class LiveServer: Sendable {
 
     func token(_ user: String, admin: Bool = false, ttl: TimeInterval = 3600) async throws -> String {
         try await tokens.mint(
-            TokenClaims(subject: user, expiresAt: Date().addingTimeInterval(ttl), issuedAt: Date(), email: nil, name: nil, isAdmin: admin)
+            TokenClaims(
+                subject: user, expiresAt: Date().addingTimeInterval(ttl), issuedAt: Date(), email: "\(user)@example.com", name: user,
+                isAdmin: admin
+            )
         )
     }
 
-    struct HTTPResult: Sendable {
-        let status: Int
-        let body: Data
-        var text: String { String(decoding: body, as: UTF8.self) }
-        func json() throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: body) }
+    func http(_ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String] = [:]) async throws -> APIResponse {
+        try await APIClient(port: port, token: token, userID: "").send(method, path, body: body.map { Data($0.utf8) }, headers: headers)
     }
 
-    func http(_ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 10
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let prepared = request
-        let (data, response) = try await withTimeout(15, "\(method) \(path)") {
-            try await URLSession.shared.data(for: prepared)
-        }
-        return HTTPResult(status: (response as! HTTPURLResponse).statusCode, body: data)
+    /// A client acting as `user`.
+    func client(_ user: String) async throws -> APIClient {
+        APIClient(port: port, token: try await token(user), userID: user)
+    }
+
+    /// Rows of one table, read from the server's database file.
+    func rowCount(_ table: String) throws -> Int {
+        try SQLiteDatabase(path: databasePath).rowCount(table)
     }
 
     /// Creates a workspace owned by `owner`; returns its id.
