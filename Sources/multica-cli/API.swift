@@ -31,7 +31,7 @@ enum API {
             return .usage(message)
         case .server(let status, let message):
             var text = "\(message) (HTTP \(status))"
-            if status == 401, let note = TokenInspection.expiryNote(token) { text = "\(message): \(note) (HTTP 401)" }
+            if status == 401, !message.contains("expired"), let note = TokenInspection.expiryNote(token) { text = "\(message): \(note) (HTTP 401)" }
             return .failure(text)
         case .protocolError(let message):
             return .failure(message)

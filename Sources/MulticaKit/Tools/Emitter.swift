@@ -11,8 +11,11 @@ public struct Emitter: Sendable {
         public var rate: Int?
         /// The payload of every event; nil generates a fresh one per event.
         public var payload: RawJSONObject?
+        /// Recipient of generated `inbox:*` payloads (the caller, so their own tail sees them).
+        public var recipientID: String?
 
-        public init(type: EventType, workspaceID: String, count: Int, rate: Int?, payload: RawJSONObject?) {
+        public init(type: EventType, workspaceID: String, count: Int, rate: Int?, payload: RawJSONObject?, recipientID: String? = nil) {
+            self.recipientID = recipientID
             self.type = type
             self.workspaceID = workspaceID
             self.count = count
@@ -50,7 +53,7 @@ public struct Emitter: Sendable {
         published: ([Received<PublishedEvent>]) -> Void,
         progress: (Summary) -> Void = { _ in }
     ) async -> Summary {
-        let generator = PayloadGenerator(workspaceID: plan.workspaceID)
+        let generator = PayloadGenerator(workspaceID: plan.workspaceID, recipientID: plan.recipientID)
         let clock = ContinuousClock()
         let start = clock.now
         var summary = Summary()

@@ -19,9 +19,10 @@ enum EmitEventCommand {
             throw CLIError.usage("custom type '\(type)' needs --payload JSON|@FILE|- (payloads are generated only for catalog types)")
         }
         let count = flags.int("count") ?? 1
-        let plan = Emitter.Plan(type: type, workspaceID: workspace, count: count, rate: flags.int("rate"), payload: payload)
-
         let client = try API.client(context)
+        let plan = Emitter.Plan(type: type, workspaceID: workspace, count: count, rate: flags.int("rate"), payload: payload,
+                                recipientID: TokenInspection.unverifiedClaims(client.http.token ?? "")?.subject)
+
         let t = context.terminal
         let json = flags.bool("json")
         let showProgress = t.stderrIsTTY && count > 1
