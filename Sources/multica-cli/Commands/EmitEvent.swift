@@ -16,7 +16,8 @@ enum EmitEventCommand {
         if let source = flags.string("payload") {
             payload = try readPayload(source)
         } else if !type.isCatalog {
-            throw CLIError.usage("custom type '\(type)' needs --payload JSON|@FILE|- (payloads are generated only for catalog types)")
+            throw CLIError.usage("custom type '\(type)' needs --payload JSON|@FILE|- (payloads are generated only for catalog types)"
+                + Suggest.clause(type.rawValue, among: EventType.catalog.map(\.rawValue)))
         }
         let count = flags.int("count") ?? 1
         let client = try API.client(context)
