@@ -60,6 +60,8 @@ struct PositionalSpec: Sendable, Equatable {
     var required: Bool = true
     /// Shown as `NAME|-`: a `-` reads the value from stdin.
     var acceptsStdin: Bool = false
+    /// The accepted values, when the argument is an enumeration (completed by shells).
+    var choices: [String] = []
 }
 
 struct CommandSpec: Sendable, Equatable {
@@ -212,6 +214,14 @@ enum CommandTable {
             ],
             details: "Prints delivered msg/s, publish→receive latency p50/p99/max and connect time."
         ),
+        CommandSpec(
+            path: ["completion"], summary: "Print a shell completion script.",
+            positionals: [PositionalSpec(name: "SHELL", help: "bash, zsh or fish.", choices: ["bash", "zsh", "fish"])],
+            details: "bash: source it from ~/.bashrc; zsh: save it as _multica in a directory of $fpath; "
+                + "fish: save it as ~/.config/fish/completions/multica.fish."
+        ),
+        CommandSpec(path: ["man"], summary: "Print the manual page (roff).",
+                    details: "View it with: multica man | man -l -"),
     ]
 
     /// First words of every command, in table order, without repeats.

@@ -14,7 +14,7 @@ enum Help {
     static func synopsis(_ command: CommandSpec) -> String {
         var parts = [CommandTable.programName] + command.path
         for p in command.positionals {
-            let name = p.acceptsStdin ? "\(p.name)|-" : p.name
+            let name = !p.choices.isEmpty ? p.choices.joined(separator: "|") : p.acceptsStdin ? "\(p.name)|-" : p.name
             parts.append(p.required ? name : "[\(name)]")
         }
         for flag in command.flags {

@@ -139,6 +139,10 @@ enum Parser {
         if positionals.count > specs.count {
             throw .usage("unexpected argument '\(positionals[specs.count])'\(context(command, path))")
         }
+        for (spec, value) in zip(specs, positionals) where !spec.choices.isEmpty && !spec.choices.contains(value) {
+            throw .usage("invalid value '\(value)' for \(spec.name): expected one of \(spec.choices.joined(separator: ", "))"
+                + Suggest.clause(value, among: spec.choices))
+        }
         for spec in specs.dropFirst(positionals.count) where spec.required {
             throw .usage("missing argument \(spec.name)\(context(command, path))")
         }

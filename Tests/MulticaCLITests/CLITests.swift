@@ -201,9 +201,9 @@ let specCommands = [
     }
 
     @Test func unimplementedCommand() async throws {
-        let r = try await CLI.run(["workspace", "list"])
+        let r = try await CLI.run(["verify", "isolation"])
         #expect(r.code == 1)
-        #expect(r.stderr == "multica: 'workspace list' is not implemented yet\n")
+        #expect(r.stderr == "multica: 'verify isolation' is not implemented yet\n")
     }
 
     @Test func shortSecretIsAFailureWithTheMinimum() async throws {

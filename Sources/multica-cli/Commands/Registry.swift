@@ -18,6 +18,17 @@ enum CommandRegistry {
         "token mint": TokenMintCommand.run,
         "token verify": TokenVerifyCommand.run,
         "serve": ServeCommand.run,
+        "workspace create": WorkspaceCommands.create,
+        "workspace list": WorkspaceCommands.list,
+        "workspace show": WorkspaceCommands.show,
+        "member add": MemberCommands.add,
+        "member remove": MemberCommands.remove,
+        "member list": MemberCommands.list,
+        "emit event": EmitEventCommand.run,
+        "tail": TailCommand.run,
+        "events list": EventsListCommand.run,
+        "completion": CompletionCommand.run,
+        "man": ManCommand.run,
     ]
 
     static func handler(for command: CommandSpec) -> CommandHandler {
