@@ -25,10 +25,14 @@ public final class Hub: Sendable {
     private let allocator = ByteBufferAllocator()
     private let metrics: RealtimeMetrics
     private let logger: Logger
+    private let fault: RoutingFault?
 
-    public init(metrics: RealtimeMetrics, logger: Logger = Logger(label: "multica.hub")) {
+    /// - Parameter fault: a deliberate routing bug, for proving that `verify isolation`
+    ///   catches one. Never set in normal operation (see `RoutingFault`).
+    public init(metrics: RealtimeMetrics, logger: Logger = Logger(label: "multica.hub"), fault: RoutingFault? = nil) {
         self.metrics = metrics
         self.logger = logger
+        self.fault = fault
     }
 
     // MARK: Membership of rooms
@@ -69,7 +73,7 @@ public final class Hub: Sendable {
     /// Routes `event` by the rules of SPEC §5 and hands its frame, encoded once here,
     /// to every recipient socket. Returns at once.
     public func deliver(_ event: EventEnvelope) {
-        let scope = EventRouting.scope(of: event)
+        let scope = fault?.scope(of: event) ?? EventRouting.scope(of: event)
         let groups: [LoopGroup]
         switch scope {
         case .dropped(let reason):

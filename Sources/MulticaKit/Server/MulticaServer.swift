@@ -40,7 +40,10 @@ public final class MulticaServer: Sendable {
         self.publisher = EventPublisher(log: eventLog, bus: bus, logger: logger)
         let metrics = RealtimeMetrics()
         _ = MetricsRegistry.shared
-        self.hub = Hub(metrics: metrics, logger: logger)
+        self.hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
+        if let fault = configuration.routingFault {
+            logger.warning("ROUTING FAULT INJECTED: events will leak between tenants (test only)", metadata: ["fault": "\(fault.rawValue)"])
+        }
         self.realtime = RealtimeService(
             hub: hub,
             authorizer: WorkspaceSocketAuthorizer(tokens: tokens, members: repository, workspaces: repository),

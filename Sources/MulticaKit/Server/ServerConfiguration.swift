@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var retentionInterval: Duration
     public var sockets: SocketSettings
     public var logLevel: Logger.Level
+    /// A deliberate routing bug for isolation-verifier tests; nil in normal operation.
+    public var routingFault: RoutingFault?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String, jwtSecret: [UInt8],

@@ -26,13 +26,21 @@ enum ServeCommand {
         var sockets = SocketSettings()
         if let queue = flags.int("send-queue") { sockets.sendQueueLimit = queue }
         let databasePath = flags.string("db") ?? ServerConfiguration.defaultDatabasePath(environment: context.environment)
-        let configuration = ServerConfiguration(
+        let base = ServerConfiguration(
             host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             allowedOrigins: flags.strings("allowed-origin"),
             retainAge: flags.seconds("retain").map { .seconds($0) },
             retainCount: flags.int("retain-count"),
             sockets: sockets, logLevel: level
         )
+        var configuration = base
+        if let fault = context.environment[RoutingFault.environmentVariable], !fault.isEmpty {
+            guard let parsed = RoutingFault(rawValue: fault) else {
+                throw CLIError.usage("invalid \(RoutingFault.environmentVariable) '\(fault)': expected one of "
+                    + RoutingFault.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            configuration.routingFault = parsed
+        }
         let server: MulticaServer
         do {
             server = try MulticaServer(configuration: configuration, logger: Logger(label: "multica"))
