@@ -31,6 +31,8 @@ public final class MulticaServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "multica")) throws {
         self.configuration = configuration
         self.logger = logger
+        // Bootstrap metrics before any metric object exists: ones made earlier stay no-ops.
+        _ = MetricsRegistry.shared
         self.tokens = try TokenService(secret: configuration.jwtSecret)
         self.database = try SQLiteDatabase(path: configuration.databasePath)
         let repository = SQLiteRepository(database: database)
@@ -39,7 +41,6 @@ public final class MulticaServer: Sendable {
         self.bus = EventBus(logger: logger)
         self.publisher = EventPublisher(log: eventLog, bus: bus, logger: logger)
         let metrics = RealtimeMetrics()
-        _ = MetricsRegistry.shared
         self.hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
         if let fault = configuration.routingFault {
             logger.warning("ROUTING FAULT INJECTED: events will leak between tenants (test only)", metadata: ["fault": "\(fault.rawValue)"])

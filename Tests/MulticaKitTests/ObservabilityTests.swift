@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@testable import MulticaKit
+
+/// `/healthz`, `/readyz` and `/metrics`: the counters the issue names are exported in
+/// Prometheus text, and no label carries a workspace or user id.
+@Suite("Observability", .serialized)
+struct ObservabilityTests {
+    @Test func healthReadinessAndMetrics() async throws {
+        try await LiveServer.with { server in
+            #expect(try await server.http("GET", "/healthz").status == 200)
+            let ready = try await server.http("GET", "/readyz")
+            #expect(ready.status == 200)
+            #expect(ready.text == #"{"status":"ready"}"#)
+
+            let workspace = try await server.createWorkspace("Metrics", owner: "metrics-owner")
+            let (socket, _) = try await server.joined("metrics-owner", workspace: workspace)
+            _ = try await server.emit("probe:n", in: workspace, by: "metrics-owner")
+            _ = try await socket.texts(1)
+            _ = try? await server.socket("metrics-stranger", workspace: workspace)
+            _ = try await server.joined("metrics-owner", workspace: workspace, since: 0)
+
+            let metrics = try await server.http("GET", "/metrics")
+            #expect(metrics.status == 200)
+            let text = metrics.text
+            for name in [
+                "multica_open_sockets", "multica_events_published_total", "multica_frames_delivered_total",
+                "multica_events_replayed_total", "multica_slow_consumer_evictions_total", "multica_upgrade_rejections_total",
+            ] {
+                #expect(text.contains(name), "missing \(name)")
+            }
+            #expect(text.contains(#"multica_upgrade_rejections_total{reason="not_member"}"#))
+            #expect(text.contains(#"family="custom""#))
+            #expect(text.contains("/api/events"), "HTTP requests are counted by route")
+            #expect(!text.contains(workspace), "a workspace id leaked into a label")
+            #expect(!text.contains("metrics-owner"), "a user id leaked into a label")
+            await socket.close()
+        }
+    }
+}
