@@ -5,15 +5,16 @@ import Synchronization
 /// The WebSocket hub: sockets grouped into rooms by workspace.
 ///
 /// Threading: the room table is guarded by a mutex held only to copy a room's
-/// socket lists; delivery happens after the lock is released, with one
-/// `EventLoop.execute` per event loop that owns sockets of the room, which writes the
-/// same frame bytes to each of them and flushes each once. No method waits on a
+/// socket lists; delivery happens after the lock is released, through one
+/// `LoopOutbox` per event loop, which coalesces bursts into one loop task that writes
+/// the same frame bytes to each socket and flushes each socket once. No method waits on a
 /// socket, so a slow or dead peer can never stall a broadcast.
 public final class Hub: Sendable {
     /// Sockets of one room that live on the same event loop.
     struct LoopGroup: Sendable {
-        let loop: any EventLoop
+        let outbox: LoopOutbox
         var handles: [SocketHandle]
+        var loop: any EventLoop { outbox.loop }
     }
 
     private struct Room: Sendable {
@@ -22,6 +23,9 @@ public final class Hub: Sendable {
     }
 
     private let rooms = Mutex<[String: Room]>([:])
+    /// One outbox per event loop, shared by every room, so that a burst of events for
+    /// several rooms still costs one task per loop.
+    private let outboxes = Mutex<[ObjectIdentifier: LoopOutbox]>([:])
     private let allocator = ByteBufferAllocator()
     private let metrics: RealtimeMetrics
     private let logger: Logger
@@ -38,12 +42,19 @@ public final class Hub: Sendable {
     // MARK: Membership of rooms
 
     func register(_ handle: SocketHandle) {
+        let outbox = outboxes.withLock { outboxes in
+            let key = ObjectIdentifier(handle.eventLoop)
+            if let existing = outboxes[key] { return existing }
+            let created = LoopOutbox(loop: handle.eventLoop, metrics: metrics)
+            outboxes[key] = created
+            return created
+        }
         rooms.withLock { rooms in
             var room = rooms[handle.identity.workspaceID] ?? Room()
             if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
                 room.groups[index].handles.append(handle)
             } else {
-                room.groups.append(LoopGroup(loop: handle.eventLoop, handles: [handle]))
+                room.groups.append(LoopGroup(outbox: outbox, handles: [handle]))
             }
             rooms[handle.identity.workspaceID] = room
         }
@@ -85,22 +96,18 @@ public final class Hub: Sendable {
             groups = rooms.withLock { rooms in
                 (rooms[workspace]?.groups ?? []).compactMap { group in
                     let mine = group.handles.filter { $0.identity.userID == userID }
-                    return mine.isEmpty ? nil : LoopGroup(loop: group.loop, handles: mine)
+                    return mine.isEmpty ? nil : LoopGroup(outbox: group.outbox, handles: mine)
                 }
             }
         case .everyone:
             groups = rooms.withLock { $0.values.flatMap(\.groups) }
         }
         guard !groups.isEmpty else { return }
-        let frame = allocator.buffer(bytes: event.frame())
+        // One encoding per event, header included; every recipient gets these bytes.
+        let frame = WebSocketFrameBytes.encode(.text, payload: event.frame(), allocator: allocator)
         let seq: Int64? = event.type.isWorkspaceless ? nil : event.seq
-        let metrics = self.metrics
         for group in groups {
-            group.loop.execute {
-                for handle in group.handles { handle.handler.value.deliverLive(frame, seq: seq) }
-                for handle in group.handles { handle.handler.value.flushIfNeeded() }
-                metrics.framesDelivered(group.handles.count)
-            }
+            group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles))
         }
     }
 

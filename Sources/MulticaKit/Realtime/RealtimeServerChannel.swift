@@ -48,7 +48,9 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
             let realtime = self.realtime
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: realtime.settings.maxInboundMessageBytes,
-                enableAutomaticErrorHandling: true,
+                // Our socket handler answers protocol errors itself (1009 for an oversized
+                // frame); NIO's error handler would need the frame encoder we remove.
+                enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     let request = UpgradeRequest(
                         uri: head.uri,

@@ -52,8 +52,15 @@ public final class RealtimeService: Sendable {
 
     /// Installs the socket handler on a freshly upgraded channel. Event loop only.
     func attach(identity: SocketIdentity, to channel: any Channel) throws -> SocketHandle {
-        let handler = SocketConnectionHandler(identity: identity, settings: settings, metrics: metrics)
-        try channel.pipeline.syncOperations.addHandler(handler)
+        // Frames are pre-encoded once per event by the hub. They are written through a
+        // pass-through handler at the head of the pipeline, below NIO's frame encoder
+        // (which cannot be removed), so no per-socket encoding happens at all.
+        let pipeline = channel.pipeline.syncOperations
+        let writer = RawFrameWriter()
+        try pipeline.addHandler(writer, position: .first)
+        let output = try pipeline.context(handler: writer)
+        let handler = SocketConnectionHandler(identity: identity, settings: settings, metrics: metrics, output: output)
+        try pipeline.addHandler(handler)
         return SocketHandle(handler: handler, eventLoop: channel.eventLoop)
     }
 
@@ -90,7 +97,7 @@ public final class RealtimeService: Sendable {
             let page = try log.events(workspace: handle.identity.workspaceID, since: cursor, limit: replayPageSize)
             guard let last = page.last else { return cursor }
             let frames = page.filter { EventRouting.allows($0, to: handle.identity) }
-                .map { (ByteBuffer(bytes: $0.frame()), $0.seq) }
+                .map { (WebSocketFrameBytes.encode(.text, payload: $0.frame()), $0.seq) }
             if !frames.isEmpty {
                 guard await handle.deliverReplay(frames) else { return last.seq }
                 metrics.eventsReplayed(frames.count)

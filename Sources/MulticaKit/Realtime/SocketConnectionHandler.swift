@@ -19,7 +19,9 @@ import NIOWebSocket
 /// replay and live meet with no gap and no duplicate.
 final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    /// Pre-encoded WebSocket frames (`WebSocketFrameBytes`): the per-socket frame
+    /// encoder is removed from the pipeline at upgrade.
+    typealias OutboundOut = ByteBuffer
 
     /// A live frame waiting behind the replay. `seq` is nil for workspace-less events.
     private struct Pending {
@@ -28,7 +30,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private enum Phase {
-        case replaying(buffer: CircularBuffer<Pending>)
+        case replaying
         case live
         case closing
         case closed
@@ -39,7 +41,9 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private let metrics: RealtimeMetrics
 
     private var context: ChannelHandlerContext?
-    private var phase: Phase = .replaying(buffer: [])
+    private var phase: Phase = .replaying
+    /// Live frames that arrived while replaying.
+    private var replayBuffer: CircularBuffer<Pending> = []
     /// Highest workspace `seq` written to this socket.
     private var lastSeq: Int64 = 0
     /// Frames waiting for the channel to become writable again.
@@ -53,7 +57,12 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var inboundMessage: ByteBuffer?
     private var inboundOpcode: WebSocketOpcode = .text
 
-    init(identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics) {
+    /// Where encoded frames are written: the context of `RawFrameWriter`, at the head
+    /// of the pipeline.
+    private let output: ChannelHandlerContext
+
+    init(identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics, output: ChannelHandlerContext) {
+        self.output = output
         self.identity = identity
         self.settings = settings
         self.metrics = metrics
@@ -94,33 +103,41 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         cancelTimers()
         closeTimer?.cancel()
         backlog.removeAll()
+        replayBuffer.removeAll()
         metrics.socketClosed()
     }
 
+    /// The frame decoder reports an oversized frame as `invalidFrameLength`: that is
+    /// SPEC's 1009. Any other protocol or I/O error ends the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
+            close(.messageTooLarge)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Outbound: events
 
-    /// A live event routed to this socket. Does not flush.
-    func deliverLive(_ frame: ByteBuffer, seq: Int64?) {
+    /// A live event routed to this socket. Does not flush; returns true when this
+    /// write is the first since the last flush, so the caller flushes this socket once
+    /// after its batch.
+    func deliverLive(_ frame: ByteBuffer, seq: Int64?) -> Bool {
         switch phase {
-        case .replaying(var buffer):
-            buffer.append(Pending(frame: frame, seq: seq))
-            if buffer.count > settings.sendQueueLimit {
-                evict()
-            } else {
-                phase = .replaying(buffer: buffer)
-            }
+        case .replaying:
+            replayBuffer.append(Pending(frame: frame, seq: seq))
+            if replayBuffer.count > settings.sendQueueLimit { evict() }
+            return false
         case .live:
             if let seq {
-                guard seq > lastSeq else { return }
+                guard seq > lastSeq else { return false }
                 lastSeq = seq
             }
+            let wasPending = needsFlush
             enqueue(frame)
+            return needsFlush && !wasPending
         case .closing, .closed:
-            return
+            return false
         }
     }
 
@@ -132,20 +149,22 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         for (frame, seq) in frames where seq > lastSeq {
             lastSeq = seq
             let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: promise)
+            output.write(NIOAny(frame), promise: promise)
             last = promise.futureResult
         }
-        context.flush()
+        output.flush()
         return last
     }
 
     /// Ends the replay: sends the live frames buffered meanwhile that the replay did
     /// not already cover, then switches to live delivery.
     func finishReplay(through seq: Int64) {
-        guard case .replaying(let buffer) = phase else { return }
+        guard case .replaying = phase else { return }
         lastSeq = max(lastSeq, seq)
         phase = .live
-        for pending in buffer {
+        let buffered = replayBuffer
+        replayBuffer.removeAll()
+        for pending in buffered {
             if let seq = pending.seq {
                 guard seq > lastSeq else { continue }
                 lastSeq = seq
@@ -158,20 +177,19 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// Sends a control-plane text frame (hello, pong) and flushes it.
     func sendText(_ bytes: [UInt8]) {
         guard let context, !isClosing else { return }
-        let buffer = context.channel.allocator.buffer(bytes: bytes)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+        output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.text, payload: bytes, allocator: context.channel.allocator)), promise: nil)
     }
 
     func flushIfNeeded() {
-        guard needsFlush, let context else { return }
+        guard needsFlush, context != nil else { return }
         needsFlush = false
-        context.flush()
+        output.flush()
     }
 
     private func enqueue(_ frame: ByteBuffer) {
         guard let context else { return }
         if backlog.isEmpty && context.channel.isWritable {
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: nil)
+            output.write(NIOAny(frame), promise: nil)
             needsFlush = true
             return
         }
@@ -181,7 +199,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         while context.channel.isWritable, let frame = backlog.popFirst() {
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)), promise: nil)
+            output.write(NIOAny(frame), promise: nil)
             needsFlush = true
         }
         flushIfNeeded()
@@ -191,6 +209,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func evict() {
         metrics.slowConsumerEvicted()
         backlog.removeAll()
+        replayBuffer.removeAll()
         if case .replaying = phase { phase = .live }
         close(.slowConsumer)
     }
@@ -210,10 +229,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         guard let context, !isClosing else { return }
         phase = .closing
         cancelTimers()
-        var data = context.channel.allocator.buffer(capacity: 2 + code.reason.utf8.count)
-        data.writeInteger(code.rawValue)
-        data.writeString(code.reason)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        output.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code, allocator: context.channel.allocator)), promise: nil)
         let channel = context.channel
         // An evicted peer is behind by definition: give it longer to read up to the
         // close frame, so it learns why (4008) instead of seeing a bare disconnect.
@@ -246,12 +262,13 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
                 var reply = context.channel.allocator.buffer(capacity: 2)
                 reply.writeInteger(code)
                 let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.close, payload: reply, allocator: context.channel.allocator)))
                     .whenComplete { _ in channel.close(promise: nil) }
             }
         case .ping:
             guard !isClosing else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            let pong = WebSocketFrameBytes.encode(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator)
+            output.writeAndFlush(NIOAny(pong), promise: nil)
         case .pong:
             awaitingPong = false
         case .text, .binary:
@@ -301,6 +318,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         awaitingPong = true
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+        output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.ping, payload: [UInt8](), allocator: context.channel.allocator)), promise: nil)
     }
 }
