@@ -46,7 +46,8 @@ import Testing
         #expect(match.2 != match.4)
         #expect(match.3 != match.5)
         // The refusals do not depend on routing.
-        #expect(report.checks.filter { $0.name.hasPrefix("reject:") }.allSatisfy(\.passed))
+        let refusals = report.checks.filter { $0.name.hasPrefix("reject:") }
+        #expect(refusals.count == 7 && refusals.allSatisfy { $0.passed })
     }
 
     @Test func failsTheInboxCheckWhenInboxEventsGoToTheWholeWorkspace() async throws {

@@ -27,7 +27,7 @@ extension IsolationRun {
     }
 
     /// (b) Every event routed to a socket arrived once, in `seq` order (per workspace stream).
-    func ownEventsCheck(_ records: Records, timedOut: Bool) -> IsolationCheck {
+    func ownEventsCheck(_ records: Records, wait: WaitOutcome) -> IsolationCheck {
         var problems: [String] = []
         var checked = 0
         for probe in mainProbes + [leaverProbe].compactMap({ $0 }) {
@@ -56,7 +56,12 @@ extension IsolationRun {
         guard let first = problems.first else {
             return .pass(Self.deliveryName, "\(checked) expected deliveries to \(mainProbes.count + 1) sockets, each once and in order")
         }
-        let prefix = timedOut ? "timed out after \(waitText): " : ""
+        let prefix: String
+        switch wait {
+        case .complete: prefix = ""
+        case .timedOut: prefix = "timed out after \(waitText): "
+        case .stalled: prefix = "nothing more arrived for \(ClientError.format(Self.seconds(quietPeriod)))s: "
+        }
         return .fail(Self.deliveryName, prefix + first + (problems.count > 1 ? " (and \(problems.count - 1) more problems)" : ""))
     }
 

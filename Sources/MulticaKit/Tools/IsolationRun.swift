@@ -92,10 +92,10 @@ final class IsolationRun {
 
         progress("publishing \(mainPlanCount) events in each of \(tenants.count) workspaces, and 2 daemon events")
         try await publishMainPhase()
-        let complete = await waitForExpected()
+        let outcome = await waitForExpected()
         try? await Task.sleep(for: options.settle)
         let mainRecords = Dictionary(uniqueKeysWithValues: (mainProbes + [leaverProbe].compactMap { $0 }).map { (ObjectIdentifier($0), $0.record) })
-        let delivery = ownEventsCheck(mainRecords, timedOut: !complete)
+        let delivery = ownEventsCheck(mainRecords, wait: outcome)
 
         progress("removing a member through the REST API")
         let removal = await removalCheck()
@@ -239,18 +239,37 @@ final class IsolationRun {
         let seq: Int64
     }
 
-    /// Waits until every main-phase socket has every event routed to it.
-    private func waitForExpected() async -> Bool {
+    /// Waits until every main-phase socket has every event routed to it. Publishing
+    /// is over by then, so when no socket has received anything for `quietPeriod`
+    /// the missing events are not coming: stop early rather than sit out the timeout.
+    private func waitForExpected() async -> WaitOutcome {
         let probes = mainProbes + [leaverProbe].compactMap { $0 }
         let expected = probes.map { probe in
             Set(published.filter { Self.routes($0, toWorkspace: probe.workspaceID, user: probe.userID) }.map { Key(workspaceID: $0.workspaceID, seq: $0.seq) })
         }
-        return await IsolationProbe.poll(until: deadline) {
-            zip(probes, expected).allSatisfy { probe, keys in
-                keys.isSubset(of: Set(probe.record.events.map { Key(workspaceID: $0.workspaceID, seq: $0.seq) }))
+        let end = deadline
+        var seen = -1
+        var lastChange = ContinuousClock.now
+        while true {
+            let records = probes.map(\.record)
+            let complete = zip(records, expected).allSatisfy { record, keys in
+                keys.isSubset(of: Set(record.events.map { Key(workspaceID: $0.workspaceID, seq: $0.seq) }))
             }
+            if complete { return .complete }
+            let total = records.reduce(0) { $0 + $1.events.count }
+            let now = ContinuousClock.now
+            if total != seen { seen = total; lastChange = now }
+            if now >= end { return .timedOut }
+            if now - lastChange >= quietPeriod { return .stalled }
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
+
+    enum WaitOutcome {
+        case complete, timedOut, stalled
+    }
+
+    var quietPeriod: Duration { max(.seconds(1), options.waitTimeout / 4) }
 
     // MARK: Naming
 
