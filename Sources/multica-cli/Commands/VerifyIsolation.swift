@@ -59,8 +59,8 @@ enum VerifyIsolationCommand {
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
         var lines = [t.bold(pad(header[0], nameWidth) + "  " + pad(header[1], resultWidth) + "  " + header[2])]
         for check in report.checks {
-            let mark = pad(check.passed ? "✓" : "✗", resultWidth)
-            lines.append(pad(check.name, nameWidth) + "  " + (check.passed ? t.green(mark) : t.red(mark)) + "  " + check.detail)
+            let mark = check.passed ? t.green("✓") : t.red("✗")
+            lines.append(pad(check.name, nameWidth) + "  " + mark + String(repeating: " ", count: resultWidth - 1) + "  " + check.detail)
         }
         return lines.joined(separator: "\n")
     }
