@@ -201,9 +201,9 @@ let specCommands = [
     }
 
     @Test func unimplementedCommand() async throws {
-        let r = try await CLI.run(["verify", "isolation"])
+        let r = try await CLI.run(["bench", "fanout"])
         #expect(r.code == 1)
-        #expect(r.stderr == "multica: 'verify isolation' is not implemented yet\n")
+        #expect(r.stderr == "multica: 'bench fanout' is not implemented yet\n")
     }
 
     @Test func shortSecretIsAFailureWithTheMinimum() async throws {

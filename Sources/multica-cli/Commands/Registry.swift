@@ -27,6 +27,7 @@ enum CommandRegistry {
         "emit event": EmitEventCommand.run,
         "tail": TailCommand.run,
         "events list": EventsListCommand.run,
+        "verify isolation": VerifyIsolationCommand.run,
         "completion": CompletionCommand.run,
         "man": ManCommand.run,
     ]

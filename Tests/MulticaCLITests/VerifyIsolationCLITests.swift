@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `multica verify isolation` end to end: embedded, against a real `multica serve`
+/// process with a routing fault, and its setup errors.
+@Suite struct VerifyIsolationCLITests {
+    static let small = ["--workspaces", "2", "--clients", "2", "--events", "19"]
+
+    @Test func embeddedServerPassesEveryRow() async throws {
+        let r = try await CLI.run(["verify", "isolation"] + Self.small, timeout: .seconds(90))
+        #expect(r.code == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let rows = lines.dropFirst().dropLast()
+        #expect(lines.first?.hasPrefix("CHECK") == true, "\(r.stdout)")
+        #expect(rows.count == 12, "\(r.stdout)")
+        #expect(rows.allSatisfy { $0.contains("  ✓  ") }, "\(r.stdout)")
+        #expect(!r.stdout.contains("✗"))
+        #expect(!r.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+        #expect(lines.last?.hasPrefix("12 of 12 checks passed against an embedded server") == true, "\(r.stdout)")
+    }
+
+    @Test func jsonReport() async throws {
+        let r = try await CLI.run(["verify", "isolation", "--json"] + Self.small, timeout: .seconds(90))
+        #expect(r.code == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["passed"] as? Bool == true)
+        #expect(object["embedded"] as? Bool == true)
+        let checks = try #require(object["checks"] as? [[String: Any]])
+        #expect(checks.count == 12)
+        #expect(checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String && $0["detail"] is String })
+    }
+
+    @Test func faultyServerProcessExitsOneNamingTheLeak() async throws {
+        let env = CLI.environment(extra: ["MULTICA_TEST_ROUTING_FAULT": "broadcast-everywhere"])
+        let server = try await ServeProcess.start(environment: env)
+        defer { server.stop() }
+        let r = try await CLI.run(["verify", "isolation", "--server", server.url] + Self.small,
+                                  environment: CLI.environment(), timeout: .seconds(90))
+        #expect(r.code == 1, "\(r.stdout)\n\(r.stderr)")
+        let leak = /multica: isolation check failed: no foreign event: leak: ([a-z]+:[a-z]+) seq \d+ of workspace #\d \(\S+\) reached socket \d of workspace #\d/
+        #expect(r.stderr.firstMatch(of: leak) != nil, "\(r.stderr)")
+        #expect(r.stderr.contains("multica: isolation violated:"), "\(r.stderr)")
+        #expect(r.stdout.contains("✗"))
+    }
+
+    @Test func healthyServerProcessPasses() async throws {
+        let server = try await ServeProcess.start(environment: CLI.environment())
+        defer { server.stop() }
+        let r = try await CLI.run(["verify", "isolation", "--server", server.url, "--json"] + Self.small, timeout: .seconds(90))
+        #expect(r.code == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("\"passed\":true"))
+    }
+
+    @Test func unreachableServerExitsThree() async throws {
+        let r = try await CLI.run(["verify", "isolation", "--server", "http://127.0.0.1:1"] + Self.small)
+        #expect(r.code == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot reach the server at http://127.0.0.1:1"), "\(r.stderr)")
+    }
+
+    @Test func serverModeWithoutASecretExitsOne() async throws {
+        let r = try await CLI.run(["verify", "isolation", "--server", "http://127.0.0.1:1"], environment: CLI.environment(secret: nil))
+        #expect(r.code == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("needs the server's signing secret"), "\(r.stderr)")
+        #expect(r.stderr.contains("no JWT secret"), "\(r.stderr)")
+    }
+
+    @Test func oneClientIsAUsageError() async throws {
+        let r = try await CLI.run(["verify", "isolation", "--clients", "1"])
+        #expect(r.code == 2)
+        #expect(r.stderr.contains("--clients: must be at least 2"), "\(r.stderr)")
+    }
+}
+
+/// A `multica serve` child process on a free loopback port and a temporary database.
+final class ServeProcess {
+    let url: String
+    private let process: Process
+    private let scratch: URL
+
+    private init(url: String, process: Process, scratch: URL) {
+        self.url = url
+        self.process = process
+        self.scratch = scratch
+    }
+
+    static func start(environment: [String: String], timeout: Duration = .seconds(20)) async throws -> ServeProcess {
+        let port = try freePort()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("multica-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let errURL = scratch.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", scratch.appendingPathComponent("serve.db").path]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let server = ServeProcess(url: "http://127.0.0.1:\(port)", process: process, scratch: scratch)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let log = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            if log.contains("listening on") { return server }
+            if !process.isRunning || ContinuousClock.now > deadline {
+                server.stop()
+                throw ServeFailed(log: log)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 5 s; always reaps the child and removes its files.
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    struct ServeFailed: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "multica serve did not start:\n\(log)" }
+    }
+
+    /// Binds 127.0.0.1:0 and returns the port the kernel chose.
+    static func freePort() throws -> Int {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw ServeFailed(log: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ServeFailed(log: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
