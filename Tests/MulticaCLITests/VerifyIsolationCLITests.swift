@@ -38,7 +38,7 @@ import Darwin
 
     @Test func faultyServerProcessExitsOneNamingTheLeak() async throws {
         let env = CLI.environment(extra: ["MULTICA_TEST_ROUTING_FAULT": "broadcast-everywhere"])
-        let server = try await ServeProcess.start(environment: env)
+        let server = try await ServeProcess(environment: env)
         defer { server.stop() }
         let r = try await CLI.run(["verify", "isolation", "--server", server.url] + Self.small,
                                   environment: CLI.environment(), timeout: .seconds(90))
@@ -50,7 +50,7 @@ import Darwin
     }
 
     @Test func healthyServerProcessPasses() async throws {
-        let server = try await ServeProcess.start(environment: CLI.environment())
+        let server = try await ServeProcess(environment: CLI.environment())
         defer { server.stop() }
         let r = try await CLI.run(["verify", "isolation", "--server", server.url, "--json"] + Self.small, timeout: .seconds(90))
         #expect(r.code == 0, "\(r.stdout)\n\(r.stderr)")
@@ -74,83 +74,5 @@ import Darwin
         let r = try await CLI.run(["verify", "isolation", "--clients", "1"])
         #expect(r.code == 2)
         #expect(r.stderr.contains("--clients: must be at least 2"), "\(r.stderr)")
-    }
-}
-
-/// A `multica serve` child process on a free loopback port and a temporary database.
-final class ServeProcess {
-    let url: String
-    private let process: Process
-    private let scratch: URL
-
-    private init(url: String, process: Process, scratch: URL) {
-        self.url = url
-        self.process = process
-        self.scratch = scratch
-    }
-
-    static func start(environment: [String: String], timeout: Duration = .seconds(20)) async throws -> ServeProcess {
-        let port = try freePort()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("multica-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let errURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", scratch.appendingPathComponent("serve.db").path]
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let server = ServeProcess(url: "http://127.0.0.1:\(port)", process: process, scratch: scratch)
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let log = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            if log.contains("listening on") { return server }
-            if !process.isRunning || ContinuousClock.now > deadline {
-                server.stop()
-                throw ServeFailed(log: log)
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    /// SIGTERM, then SIGKILL after 5 s; always reaps the child and removes its files.
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning, Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    struct ServeFailed: Error, CustomStringConvertible {
-        let log: String
-        var description: String { "multica serve did not start:\n\(log)" }
-    }
-
-    /// Binds 127.0.0.1:0 and returns the port the kernel chose.
-    static func freePort() throws -> Int {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw ServeFailed(log: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ServeFailed(log: "bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
