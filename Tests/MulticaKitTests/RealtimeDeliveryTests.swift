@@ -243,6 +243,22 @@ struct RealtimeDeliveryTests {
         }
     }
 
+    @Test func serverPingsKeepLivePeersAndDropSilentOnes() async throws {
+        try await LiveServer.with(sockets: SocketSettings(pingInterval: .milliseconds(150))) { server in
+            let a = try await server.createWorkspace("A", owner: "alice")
+            let (answering, _) = try await server.joined("alice", workspace: a)
+            let (silent, _) = try await server.joined("alice", workspace: a)
+            try await silent.stopReading()  // reads nothing, so answers no ping
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(server.server.hub.socketCount(workspace: a) == 1, "the silent peer is dropped, the answering one kept")
+            _ = try await server.emit("probe:n", in: a, by: "alice")
+            #expect(try await answering.texts(1).map { try Frame($0).type } == ["probe:n"])
+            try? await silent.resumeReading()  // the channel may already know it was closed
+            #expect(try await silent.closeCode() == nil, "a dead peer is dropped without a close handshake")
+            await answering.close()
+        }
+    }
+
     @Test func expiredTokenClosesTheSocketWith4001() async throws {
         try await LiveServer.with { server in
             let a = try await server.createWorkspace("A", owner: "alice")
