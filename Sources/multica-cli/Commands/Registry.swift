@@ -18,6 +18,7 @@ enum CommandRegistry {
         "token mint": TokenMintCommand.run,
         "token verify": TokenVerifyCommand.run,
         "serve": ServeCommand.run,
+        "bench fanout": BenchFanoutCommand.run,
     ]
 
     static func handler(for command: CommandSpec) -> CommandHandler {
