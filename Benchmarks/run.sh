@@ -15,6 +15,7 @@ ROOT=$(pwd)
 SCRATCH=${SCRATCH:-$ROOT/.build-release}
 RESULTS=${RESULTS:-$(mktemp -d /tmp/multica-bench.XXXXXX)}
 PAYLOAD=200
+mkdir -p "$RESULTS"
 
 echo "building release (scratch path $SCRATCH)…" >&2
 swift build -c release --scratch-path "$SCRATCH" --product multica >&2
