@@ -63,10 +63,6 @@ final class BenchHTTPConnection: Sendable {
     func send(_ method: HTTPMethod, _ path: String, token: String?, json: String) async throws -> Response {
         try await send(method, path, token: token, body: ByteBuffer(string: json))
     }
-
-    func close() async {
-        try? await channel.close()
-    }
 }
 
 /// Pairs each request with the next response (HTTP/1.1 without pipelining surprises:

@@ -91,7 +91,7 @@ private struct Run {
         } catch {
             throw FanoutBench.Failure("cannot reach \(serverDescription): \(error)", unreachable: true)
         }
-        defer { let s = setup; Task { await s.close() } }
+        defer { setup.channel.close(promise: nil) }
 
         // Workspaces (one owner, who also publishes) and one subscriber user each.
         progress("creating \(options.workspaces) workspaces…")
@@ -234,7 +234,7 @@ private struct Run {
             for _ in 0..<publishers { tasks.addTask { try await BenchHTTPConnection.connect(host: host, port: port, group: group) } }
             return try await tasks.reduce(into: []) { $0.append($1) }
         }
-        defer { for c in connections { Task { await c.close() } } }
+        defer { for c in connections { c.channel.close(promise: nil) } }
         let batch = options.rate == nil ? max(1, min(options.batchSize, 1000)) : 1
         let nextEvent = BenchCounter()
         let rate = options.rate
