@@ -47,6 +47,16 @@ let package = Package(
             name: "multica-cli",
             dependencies: ["MulticaKit"]
         ),
+        .executableTarget(
+            name: "multica-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FloorServer"
+        ),
         .testTarget(name: "MulticaKitTests", dependencies: ["MulticaKit"]),
         .testTarget(name: "MulticaCLITests", dependencies: ["MulticaKit"]),
     ],

@@ -44,7 +44,7 @@ _multica_flags() {
         "verify") echo "--server --token --json --color --help -h" ;;
         "verify isolation") echo "--server --workspaces --clients --events --token --json --color --help -h" ;;
         "bench") echo "--server --token --json --color --help -h" ;;
-        "bench fanout") echo "--connections --workspaces --events --rate --payload-bytes --server --token --json --color --help -h" ;;
+        "bench fanout") echo "--server --server-pid --connections --workspaces --events --rate --payload-bytes --append-only --token --json --color --help -h" ;;
         "completion") echo "--server --token --json --color --help -h" ;;
         "man") echo "--server --token --json --color --help -h" ;;
     esac
@@ -151,12 +151,13 @@ _multica_value() {
         "bench|--server") echo "" ;;
         "bench|--token") echo "" ;;
         "bench|--color") echo "auto always never" ;;
+        "bench fanout|--server") echo "" ;;
+        "bench fanout|--server-pid") echo "" ;;
         "bench fanout|--connections") echo "" ;;
         "bench fanout|--workspaces") echo "" ;;
         "bench fanout|--events") echo "" ;;
         "bench fanout|--rate") echo "" ;;
         "bench fanout|--payload-bytes") echo "" ;;
-        "bench fanout|--server") echo "" ;;
         "bench fanout|--token") echo "" ;;
         "bench fanout|--color") echo "auto always never" ;;
         "completion|--server") echo "" ;;

@@ -206,13 +206,20 @@ enum CommandTable {
         CommandSpec(
             path: ["bench", "fanout"], summary: "Load-test event fan-out.",
             flags: [
+                FlagSpec("server", .string, value: "URL",
+                         help: "Server to load; without it `multica serve` is spawned on a temporary DB and a free port."),
+                FlagSpec("server-pid", .int, value: "PID",
+                         help: "Process id of --server, to report its CPU per message and RSS per socket from /proc.", minimum: 1),
                 FlagSpec("connections", .int, value: "N", help: "WebSocket connections.", default: "100", minimum: 1),
                 FlagSpec("workspaces", .int, value: "N", help: "Workspaces the connections are spread over.", default: "10", minimum: 1),
                 FlagSpec("events", .int, value: "N", help: "Events to publish.", default: "1000", minimum: 1),
                 FlagSpec("rate", .int, value: "R", help: "Events per second (default: as fast as possible).", minimum: 1),
                 FlagSpec("payload-bytes", .int, value: "B", help: "Payload size in bytes.", default: "256", minimum: 2),
+                FlagSpec("append-only", .bool,
+                         help: "Measure event-log append throughput only (a temporary SQLite log, batches of 1000; no server)."),
             ],
-            details: "Prints delivered msg/s, publish→receive latency p50/p99/max and connect time."
+            details: "Prints delivered msg/s, publish→receive latency p50/p90/p99/max, loss, connect time and rate, and "
+                + "(with a spawned server or --server-pid) the server's CPU time per delivered message and RSS per socket."
         ),
         CommandSpec(
             path: ["completion"], summary: "Print a shell completion script.",

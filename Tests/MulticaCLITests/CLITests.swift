@@ -200,12 +200,6 @@ let specCommands = [
         #expect(r.stderr.hasPrefix("multica: invalid token: malformed token:"))
     }
 
-    @Test func unimplementedCommand() async throws {
-        let r = try await CLI.run(["bench", "fanout"])
-        #expect(r.code == 1)
-        #expect(r.stderr == "multica: 'bench fanout' is not implemented yet\n")
-    }
-
     @Test func shortSecretIsAFailureWithTheMinimum() async throws {
         let r = try await CLI.run(["token", "mint", "--user", "u"], environment: CLI.environment(secret: "short"))
         #expect(r.code == 1)

@@ -185,11 +185,11 @@ struct RealtimeDeliveryTests {
                 }
                 // Join mid-stream, resuming from a seq that is already past.
                 try await Task.sleep(for: .milliseconds(5 * (round % 4)))
-                let head = try server.server.eventLog.bounds(workspace: a).head
+                let head = try await server.server.eventLog.bounds(workspace: a).head
                 let since = max(0, head - Int64(round % 3) * 7)
                 let (socket, _) = try await server.joined("alice", workspace: a, since: since)
                 try await publisher.value
-                let finalHead = try server.server.eventLog.bounds(workspace: a).head
+                let finalHead = try await server.server.eventLog.bounds(workspace: a).head
                 let seqs = try await socket.texts(Int(finalHead - since), timeout: 10).map { try Frame($0).seq }
                 #expect(seqs == Array((since + 1)...finalHead), "round \(round): since \(since)")
                 #expect(await Self.settle(socket, quiet: 0.2).isEmpty, "round \(round): duplicates after head")

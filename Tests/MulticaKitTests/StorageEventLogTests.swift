@@ -24,11 +24,11 @@ struct StorageEventLogTests {
             }
             #expect(failures.withLock { $0 }.isEmpty)
             for workspace in workspaces {
-                let stored = try log.events(workspace: workspace, since: 0, limit: 10_000)
+                let stored = try await log.events(workspace: workspace, since: 0, limit: 10_000)
                 #expect(stored.map(\.seq) == Array(1...2000))
                 #expect(stored.allSatisfy { $0.workspaceID == workspace })
                 #expect(returned.withLock { $0[workspace] ?? [] }.sorted() == Array(1...2000))
-                #expect(try log.bounds(workspace: workspace) == EventLogBounds(head: 2000, lowestRetained: 1))
+                #expect(try await log.bounds(workspace: workspace) == EventLogBounds(head: 2000, lowestRetained: 1))
             }
             #expect(try database.rowCount("event") == 4000)
         }
@@ -57,7 +57,7 @@ struct StorageEventLogTests {
             }
             #expect(failures.withLock { $0 } == 0)
             for workspace in ["ws_a", "ws_b"] {
-                let seqs = try log.events(workspace: workspace, since: 0, limit: 5000).map(\.seq)
+                let seqs = try await log.events(workspace: workspace, since: 0, limit: 5000).map(\.seq)
                 #expect(seqs == Array(1...2000))
             }
         }
@@ -72,7 +72,7 @@ struct StorageEventLogTests {
             var duplicate = testEvent("ws_a")
             duplicate.id = first.id
             #expect(throws: StorageError.self) { try log.append([testEvent("ws_a"), duplicate]) }
-            #expect(try log.bounds(workspace: "ws_a") == EventLogBounds(head: 1, lowestRetained: 1))
+            #expect(try await log.bounds(workspace: "ws_a") == EventLogBounds(head: 1, lowestRetained: 1))
             #expect(try log.append([testEvent("ws_a")]).map(\.seq) == [2])
         }
     }
@@ -86,7 +86,7 @@ struct StorageEventLogTests {
             var since: Int64 = 0
             var pages = 0
             while true {
-                let page = try log.events(workspace: "ws_a", since: since, limit: 10)
+                let page = try await log.events(workspace: "ws_a", since: since, limit: 10)
                 if page.isEmpty { break }
                 pages += 1
                 #expect(page.count <= 10)
@@ -95,11 +95,11 @@ struct StorageEventLogTests {
             }
             #expect(pages == 3)
             #expect(seen == Array(1...25))
-            #expect(try log.events(workspace: "ws_a", since: 20, limit: 100).map(\.seq) == [21, 22, 23, 24, 25])
-            #expect(try log.events(workspace: "ws_a", since: 25, limit: 100).isEmpty)
-            #expect(try log.events(workspace: "ws_b", since: 0, limit: 100).map(\.seq) == [1, 2, 3, 4, 5])
-            #expect(try log.events(workspace: "ws_none", since: 0, limit: 100).isEmpty)
-            #expect(try log.bounds(workspace: "ws_none") == EventLogBounds(head: 0, lowestRetained: 1))
+            #expect(try await log.events(workspace: "ws_a", since: 20, limit: 100).map(\.seq) == [21, 22, 23, 24, 25])
+            #expect(try await log.events(workspace: "ws_a", since: 25, limit: 100).isEmpty)
+            #expect(try await log.events(workspace: "ws_b", since: 0, limit: 100).map(\.seq) == [1, 2, 3, 4, 5])
+            #expect(try await log.events(workspace: "ws_none", since: 0, limit: 100).isEmpty)
+            #expect(try await log.bounds(workspace: "ws_none") == EventLogBounds(head: 0, lowestRetained: 1))
         }
     }
 
@@ -115,14 +115,14 @@ struct StorageEventLogTests {
             daemon.actorType = .system
             daemon.synthetic = true
             let appended = try log.append(payloads.map { testEvent("ws_a", payload: $0, at: when) } + [daemon])
-            let stored = try log.events(workspace: "ws_a", since: 0, limit: 10)
+            let stored = try await log.events(workspace: "ws_a", since: 0, limit: 10)
             #expect(stored.map { String(decoding: $0.payload.bytes, as: UTF8.self) } == payloads)
             #expect(stored.map(\.payload.bytes) == payloads.map { Array($0.utf8) })
             #expect(stored == Array(appended.prefix(2)))
             #expect(stored.allSatisfy { Timestamp.format($0.timestamp) == "2026-05-28T20:26:40.123Z" })
             let frame = String(decoding: stored[0].frame(), as: UTF8.self)
             #expect(frame.hasSuffix(#""payload":{"big":1234567890123456789,"f":1.50,"z":1,"a":2}}"#))
-            let daemonStored = try log.events(workspace: "", since: 0, limit: 10)
+            let daemonStored = try await log.events(workspace: "", since: 0, limit: 10)
             #expect(daemonStored.count == 1)
             #expect(daemonStored.first?.seq == 1)
             #expect(daemonStored.first?.synthetic == true)
@@ -137,20 +137,20 @@ struct StorageEventLogTests {
             let log = SQLiteEventLog(database: database)
             _ = try log.append((0..<10).map { _ in testEvent("ws_a") })
             _ = try log.append((0..<3).map { _ in testEvent("ws_b") })
-            let report = try log.prune(olderThan: nil, keepingAtMost: 4)
+            let report = try await log.prune(olderThan: nil, keepingAtMost: 4)
             #expect(report == PruneReport(removed: 6, lowestRetained: ["ws_a": 7]))
-            #expect(try log.bounds(workspace: "ws_a") == EventLogBounds(head: 10, lowestRetained: 7))
-            #expect(try log.events(workspace: "ws_a", since: 0, limit: 100).map(\.seq) == [7, 8, 9, 10])
-            #expect(try log.bounds(workspace: "ws_a").canResume(from: 6))
-            #expect(try !log.bounds(workspace: "ws_a").canResume(from: 5))
+            #expect(try await log.bounds(workspace: "ws_a") == EventLogBounds(head: 10, lowestRetained: 7))
+            #expect(try await log.events(workspace: "ws_a", since: 0, limit: 100).map(\.seq) == [7, 8, 9, 10])
+            #expect(try await log.bounds(workspace: "ws_a").canResume(from: 6))
+            #expect(try await !log.bounds(workspace: "ws_a").canResume(from: 5))
 
-            let all = try log.prune(olderThan: nil, keepingAtMost: 0)
+            let all = try await log.prune(olderThan: nil, keepingAtMost: 0)
             #expect(all == PruneReport(removed: 7, lowestRetained: ["ws_a": 11, "ws_b": 4]))
             #expect(try database.rowCount("event") == 0)
-            #expect(try log.bounds(workspace: "ws_a") == EventLogBounds(head: 10, lowestRetained: 11))
+            #expect(try await log.bounds(workspace: "ws_a") == EventLogBounds(head: 10, lowestRetained: 11))
             #expect(try log.append([testEvent("ws_a")]).map(\.seq) == [11])
-            #expect(try log.bounds(workspace: "ws_a") == EventLogBounds(head: 11, lowestRetained: 11))
-            #expect(try log.prune(olderThan: nil, keepingAtMost: 5) == PruneReport(removed: 0, lowestRetained: [:]))
+            #expect(try await log.bounds(workspace: "ws_a") == EventLogBounds(head: 11, lowestRetained: 11))
+            #expect(try await log.prune(olderThan: nil, keepingAtMost: 5) == PruneReport(removed: 0, lowestRetained: [:]))
         }
     }
 
@@ -161,14 +161,14 @@ struct StorageEventLogTests {
             let old = now.addingTimeInterval(-10 * 86_400)
             _ = try log.append((0..<5).map { _ in testEvent("ws_a", at: old) } + [testEvent("ws_b", at: old)])
             _ = try log.append((0..<3).map { _ in testEvent("ws_a", at: now) })
-            let report = try log.prune(olderThan: now.addingTimeInterval(-7 * 86_400), keepingAtMost: nil)
+            let report = try await log.prune(olderThan: now.addingTimeInterval(-7 * 86_400), keepingAtMost: nil)
             #expect(report == PruneReport(removed: 6, lowestRetained: ["ws_a": 6, "ws_b": 2]))
-            #expect(try log.events(workspace: "ws_a", since: 0, limit: 100).map(\.seq) == [6, 7, 8])
-            #expect(try log.bounds(workspace: "ws_b") == EventLogBounds(head: 1, lowestRetained: 2))
+            #expect(try await log.events(workspace: "ws_a", since: 0, limit: 100).map(\.seq) == [6, 7, 8])
+            #expect(try await log.bounds(workspace: "ws_b") == EventLogBounds(head: 1, lowestRetained: 2))
             #expect(try log.append([testEvent("ws_b")]).map(\.seq) == [2])
 
             // Everything older than the future: all gone, the next seq is still head + 1.
-            let all = try log.prune(olderThan: now.addingTimeInterval(60), keepingAtMost: nil)
+            let all = try await log.prune(olderThan: now.addingTimeInterval(60), keepingAtMost: nil)
             #expect(all.removed == 4)
             #expect(all.lowestRetained == ["ws_a": 9, "ws_b": 3])
             #expect(try log.append([testEvent("ws_a")]).map(\.seq) == [9])

@@ -27,8 +27,8 @@ struct EventRoutes {
         let since = try Self.integer(query["since"].map(String.init), name: "since", default: 0, range: 0...Int64.max)
         let limit = try Self.integer(query["limit"].map(String.init), name: "limit", default: 100, range: 1...Int64(Self.maxPageSize))
         try await api.access.canRead(workspace, caller)
-        let bounds = try api.eventLog.bounds(workspace: workspace)
-        let events = try api.eventLog.events(workspace: workspace, since: since, limit: Int(limit))
+        let bounds = try await api.eventLog.bounds(workspace: workspace)
+        let events = try await api.eventLog.events(workspace: workspace, since: since, limit: Int(limit))
             .filter { !$0.type.isPersonal || $0.recipientID == caller.userID }
         var body: [UInt8] = Array(#"{"events":["#.utf8)
         for (index, event) in events.enumerated() {

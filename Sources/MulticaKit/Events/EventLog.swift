@@ -69,18 +69,23 @@ public struct PruneReport: Sendable, Hashable {
 /// `append` must assign each workspace's `seq` densely from 1 — no gap, no duplicate —
 /// even under concurrent callers, and make the batch durable before it returns: the
 /// caller delivers the returned envelopes to sockets only after that.
+///
+/// Threading: `append` is synchronous because its one caller is the publisher's own
+/// serial writer thread. Reads and pruning are `async` and must never block a thread
+/// of the cooperative pool: with two cores that pool has two threads, and a few
+/// sockets replaying at once would otherwise starve every request of the server.
 public protocol EventLog: Sendable {
     /// Appends `events` in one transaction and returns them with their `seq`, in order.
     /// Throws without storing any of them if the transaction fails.
     func append(_ events: [NewEvent]) throws -> [EventEnvelope]
 
     /// Events of `workspace` with `seq > since`, ascending, at most `limit`.
-    func events(workspace: String, since: Int64, limit: Int) throws -> [EventEnvelope]
+    func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope]
 
     /// The head and the lowest retained `seq` of `workspace`.
-    func bounds(workspace: String) throws -> EventLogBounds
+    func bounds(workspace: String) async throws -> EventLogBounds
 
     /// Removes events older than `olderThan` (if given), then all but the newest
     /// `keepingAtMost` of each workspace (if given).
-    func prune(olderThan: Date?, keepingAtMost: Int?) throws -> PruneReport
+    func prune(olderThan: Date?, keepingAtMost: Int?) async throws -> PruneReport
 }

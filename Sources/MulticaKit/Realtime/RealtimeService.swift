@@ -72,7 +72,7 @@ public final class RealtimeService: Sendable {
         hub.register(handle)
         defer { hub.unregister(handle) }
         do {
-            let bounds = try log.bounds(workspace: identity.workspaceID)
+            let bounds = try await log.bounds(workspace: identity.workspaceID)
             let since = identity.since ?? bounds.head
             let recovered = identity.since.map { bounds.canResume(from: $0) } ?? true
             handle.sendText(Self.hello(identity: identity, head: bounds.head, recovered: recovered))
@@ -94,7 +94,7 @@ public final class RealtimeService: Sendable {
     private func replay(to handle: SocketHandle, after since: Int64) async throws -> Int64 {
         var cursor = since
         while true {
-            let page = try log.events(workspace: handle.identity.workspaceID, since: cursor, limit: replayPageSize)
+            let page = try await log.events(workspace: handle.identity.workspaceID, since: cursor, limit: replayPageSize)
             guard let last = page.last else { return cursor }
             let frames = page.filter { EventRouting.allows($0, to: handle.identity) }
                 .map { (WebSocketFrameBytes.encode(.text, payload: $0.frame()), $0.seq) }

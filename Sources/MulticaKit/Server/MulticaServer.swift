@@ -137,15 +137,15 @@ struct RetentionService: Service {
             return
         }
         while !Task.isShuttingDownGracefully {
-            prune()
+            await prune()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.retentionInterval) }
         }
     }
 
-    private func prune() {
+    private func prune() async {
         let cutoff = configuration.retainAge.map { Date(timeIntervalSinceNow: -Double($0.components.seconds)) }
         do {
-            let report = try log.prune(olderThan: cutoff, keepingAtMost: configuration.retainCount)
+            let report = try await log.prune(olderThan: cutoff, keepingAtMost: configuration.retainCount)
             if report.removed > 0 {
                 logger.info("retention pruned events", metadata: ["removed": "\(report.removed)"])
             }

@@ -53,9 +53,9 @@ public final class SQLiteEventLog: EventLog {
         }
     }
 
-    public func events(workspace: String, since: Int64, limit: Int) throws -> [EventEnvelope] {
+    public func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope] {
         guard limit > 0 else { return [] }
-        return try database.read { db in
+        return try await database.read { db in
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -72,13 +72,13 @@ public final class SQLiteEventLog: EventLog {
         }
     }
 
-    public func bounds(workspace: String) throws -> EventLogBounds {
-        try database.read { db in try Self.bounds(db, workspace: workspace) }
+    public func bounds(workspace: String) async throws -> EventLogBounds {
+        try await database.read { db in try Self.bounds(db, workspace: workspace) }
     }
 
-    public func prune(olderThan: Date?, keepingAtMost: Int?) throws -> PruneReport {
+    public func prune(olderThan: Date?, keepingAtMost: Int?) async throws -> PruneReport {
         if let keepingAtMost, keepingAtMost < 0 { throw StorageError.invalid("keepingAtMost must not be negative") }
-        return try database.write { db in
+        return try await database.write { db in
             var removed = 0
             var affected = Set<String>()
             if let olderThan {

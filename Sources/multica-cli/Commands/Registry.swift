@@ -30,6 +30,7 @@ enum CommandRegistry {
         "verify isolation": VerifyIsolationCommand.run,
         "completion": CompletionCommand.run,
         "man": ManCommand.run,
+        "bench fanout": BenchFanoutCommand.run,
     ]
 
     static func handler(for command: CommandSpec) -> CommandHandler {
