@@ -47,11 +47,13 @@ final class LoopOutbox: Sendable {
             }
             return state.pending
         }
+        loop.assertInEventLoop()
         var touched: [SocketConnectionHandler] = []
+        touched.reserveCapacity(deliveries.first?.targets.count ?? 0)
         var frames = 0
         for delivery in deliveries {
             for handle in delivery.targets {
-                let handler = handle.handler.value
+                let handler = handle.handlerOnLoop
                 if handler.deliverLive(delivery.frame, seq: delivery.seq) { touched.append(handler) }
             }
             frames += delivery.targets.count

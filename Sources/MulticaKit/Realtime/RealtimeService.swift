@@ -56,6 +56,11 @@ public final class RealtimeService: Sendable {
         // pass-through handler at the head of the pipeline, below NIO's frame encoder
         // (which cannot be removed), so no per-socket encoding happens at all.
         let pipeline = channel.pipeline.syncOperations
+        // Room for a burst of frames before the socket counts as backed up; what a slow
+        // reader may hold stays bounded by this plus `sendQueueLimit` frames.
+        try channel.syncOptions?.setOption(
+            ChannelOptions.writeBufferWaterMark, value: .init(low: 128 * 1024, high: 512 * 1024)
+        )
         let writer = RawFrameWriter()
         try pipeline.addHandler(writer, position: .first)
         let output = try pipeline.context(handler: writer)

@@ -49,6 +49,9 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// Frames waiting for the channel to become writable again.
     private var backlog: CircularBuffer<ByteBuffer> = []
     private var needsFlush = false
+    /// Mirrors the channel's writability, updated by `channelWritabilityChanged`, so
+    /// the per-frame path reads a stored bool instead of the channel's atomic.
+    private var writable = true
     private var awaitingPong = false
     private var timers: [Scheduled<Void>] = []
     private var pingTask: RepeatedTask?
@@ -72,6 +75,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
         let loop = context.eventLoop
         // The timers hold the handler until `finish` cancels them.
         let this = NIOLoopBound(self, eventLoop: loop)
@@ -187,8 +191,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func enqueue(_ frame: ByteBuffer) {
-        guard let context else { return }
-        if backlog.isEmpty && context.channel.isWritable {
+        if writable && backlog.isEmpty {
             output.write(NIOAny(frame), promise: nil)
             needsFlush = true
             return
@@ -198,10 +201,15 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        while context.channel.isWritable, let frame = backlog.popFirst() {
+        writable = context.channel.isWritable
+        while writable, let frame = backlog.popFirst() {
             output.write(NIOAny(frame), promise: nil)
             needsFlush = true
+            writable = context.channel.isWritable
         }
+        // Also when the channel just became unwritable mid-batch: flushing hands NIO's
+        // buffer to the kernel, which usually takes it at once and makes the channel
+        // writable again, instead of the rest of the burst piling into the backlog.
         flushIfNeeded()
         context.fireChannelWritabilityChanged()
     }

@@ -10,11 +10,16 @@ public final class SocketHandle: Sendable, Hashable {
     public let identity: SocketIdentity
     let eventLoop: any EventLoop
     let handler: NIOLoopBound<SocketConnectionHandler>
+    /// The same handler without the per-access loop check, for the fan-out loop in
+    /// `LoopOutbox.drain`, which runs on this socket's loop by construction (outboxes
+    /// are per loop). Touch it nowhere else.
+    nonisolated(unsafe) let handlerOnLoop: SocketConnectionHandler
 
     init(handler: SocketConnectionHandler, eventLoop: any EventLoop) {
         self.identity = handler.identity
         self.eventLoop = eventLoop
         self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.handlerOnLoop = handler
     }
 
     public func close(_ code: CloseCode) {

@@ -22,7 +22,7 @@ public struct FanoutBenchOptions: Sendable {
     /// its cooperative threads block in synchronous GRDB reads (`EventLog.bounds`
     /// in `RealtimeService.run`) waiting for a pooled reader that only an async
     /// read, itself waiting for a cooperative thread, would release.
-    public var connectConcurrency: Int = 4
+    public var connectConcurrency: Int = 64
     /// Longest wait for missing messages once nothing new arrives.
     public var drainTimeout: Duration = .seconds(10)
     /// The `multica` binary to spawn; default: this executable.
