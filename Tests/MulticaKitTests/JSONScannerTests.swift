@@ -40,6 +40,14 @@ struct JSONScannerTests {
         #expect(String(decoding: bytes[members[1].valueRange], as: UTF8.self) == "1234567890123456789")
     }
 
+    @Test func decodeStringTakesExactlyOneStringLiteral() {
+        #expect(JSONScanner.decodeString(Array(#""plain""#.utf8)[...]) == "plain")
+        #expect(JSONScanner.decodeString(Array(#""a\"b\u00e9\ud83d\ude00""#.utf8)[...]) == "a\"bé😀")
+        #expect(JSONScanner.decodeString(Array("42".utf8)[...]) == nil)
+        #expect(JSONScanner.decodeString(Array(#""a" "b""#.utf8)[...]) == nil)
+        #expect(JSONScanner.decodeString(Array(#""unterminated"#.utf8)[...]) == nil)
+    }
+
     @Test func rawObjectRefusesNonObjects() {
         #expect(throws: JSONScanner.SyntaxError.self) { try RawJSONObject(validating: "[1]") }
         #expect(throws: JSONScanner.SyntaxError.self) { try RawJSONObject(validating: "\"s\"") }

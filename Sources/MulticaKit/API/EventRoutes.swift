@@ -92,7 +92,7 @@ struct EventRoutes {
         func field(_ name: String) -> ArraySlice<UInt8>? { members.first { $0.key == name }.map { bytes[$0.valueRange] } }
         func string(_ name: String) throws -> String {
             guard let raw = field(name) else { throw APIError.badRequest("field '\(fieldPrefix)\(name)' is required") }
-            guard let value = try? EventJSON.decoder.decode(String.self, from: Data(raw)) else {
+            guard let value = JSONScanner.decodeString(raw) else {
                 throw APIError.badRequest("field '\(fieldPrefix)\(name)': expected a string")
             }
             return value

@@ -42,8 +42,7 @@ public struct RawJSONObject: Sendable, Hashable, CustomStringConvertible {
 
     /// A top-level member decoded as a string, if it is one.
     public func string(_ key: String) -> String? {
-        guard let raw = member(key) else { return nil }
-        return try? EventJSON.decoder.decode(String.self, from: Data(raw))
+        member(key).flatMap(JSONScanner.decodeString)
     }
 }
 

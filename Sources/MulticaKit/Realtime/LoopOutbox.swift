@@ -5,9 +5,11 @@ import Synchronization
 ///
 /// Threading: `enqueue` may be called from any thread (the event writer); it appends
 /// under a mutex and schedules at most one drain task at a time. The drain runs on the
-/// loop, writes every pending frame to its sockets without flushing, then flushes each
-/// socket it touched once. A burst of events therefore costs one task hop per loop and
-/// one `writev` per socket, however many events the burst held.
+/// loop. Consecutive deliveries to the same sockets (a burst of events in one room)
+/// are concatenated once into a single buffer that every one of those sockets gets
+/// with one `write`; each socket touched is then flushed once. A burst therefore costs
+/// one task hop per loop and one write and one `writev` per socket, however many
+/// events it held.
 final class LoopOutbox: Sendable {
     struct Delivery: Sendable {
         let frame: ByteBuffer
@@ -23,6 +25,7 @@ final class LoopOutbox: Sendable {
     let loop: any EventLoop
     private let state = Mutex(State())
     private let metrics: RealtimeMetrics
+    private let allocator = ByteBufferAllocator()
 
     init(loop: any EventLoop, metrics: RealtimeMetrics) {
         self.loop = loop
@@ -40,6 +43,7 @@ final class LoopOutbox: Sendable {
 
     /// Event loop only.
     private func drain() {
+        loop.assertInEventLoop()
         let deliveries = state.withLock { state in
             defer {
                 state.pending.removeAll(keepingCapacity: true)
@@ -47,18 +51,43 @@ final class LoopOutbox: Sendable {
             }
             return state.pending
         }
-        loop.assertInEventLoop()
         var touched: [SocketConnectionHandler] = []
         touched.reserveCapacity(deliveries.first?.targets.count ?? 0)
         var frames = 0
-        for delivery in deliveries {
-            for handle in delivery.targets {
-                let handler = handle.handlerOnLoop
-                if handler.deliverLive(delivery.frame, seq: delivery.seq) { touched.append(handler) }
+        var start = 0
+        while start < deliveries.count {
+            let targets = deliveries[start].targets
+            var end = start + 1
+            while end < deliveries.count, Self.same(deliveries[end].targets, targets) { end += 1 }
+            let run = deliveries[start..<end]
+            if run.count == 1 {
+                let delivery = run[start]
+                for handle in targets where handle.handlerOnLoop.deliverLive(delivery.frame, seq: delivery.seq) {
+                    touched.append(handle.handlerOnLoop)
+                }
+            } else {
+                var joined = allocator.buffer(capacity: run.reduce(0) { $0 + $1.frame.readableBytes })
+                for delivery in run { joined.writeImmutableBuffer(delivery.frame) }
+                let seqs = run.compactMap(\.seq)
+                for handle in targets {
+                    let first = handle.handlerOnLoop.deliverLiveRun(
+                        joined, frames: run.count, firstSeq: seqs.first, lastSeq: seqs.last,
+                        each: { run.map { ($0.frame, $0.seq) } }
+                    )
+                    if first { touched.append(handle.handlerOnLoop) }
+                }
             }
-            frames += delivery.targets.count
+            frames += run.count * targets.count
+            start = end
         }
         for handler in touched { handler.flushIfNeeded() }
         metrics.framesDelivered(frames)
+    }
+
+    /// The same sockets in the same order (pointer comparison; usually the same array).
+    private static func same(_ a: [SocketHandle], _ b: [SocketHandle]) -> Bool {
+        guard a.count == b.count else { return false }
+        for index in a.indices where a[index] !== b[index] { return false }
+        return true
     }
 }

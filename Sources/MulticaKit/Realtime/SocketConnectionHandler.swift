@@ -47,7 +47,11 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// Highest workspace `seq` written to this socket.
     private var lastSeq: Int64 = 0
     /// Frames waiting for the channel to become writable again.
-    private var backlog: CircularBuffer<ByteBuffer> = []
+    /// Buffers waiting for writability, each with the number of frames it holds (a run
+    /// from `deliverLiveRun` holds several).
+    private var backlog: CircularBuffer<(buffer: ByteBuffer, frames: Int)> = []
+    /// Frames in `backlog`, the figure `sendQueueLimit` bounds.
+    private var backlogFrames = 0
     private var needsFlush = false
     /// Mirrors the channel's writability, updated by `channelWritabilityChanged`, so
     /// the per-frame path reads a stored bool instead of the channel's atomic.
@@ -107,6 +111,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         cancelTimers()
         closeTimer?.cancel()
         backlog.removeAll()
+        backlogFrames = 0
         replayBuffer.removeAll()
         metrics.socketClosed()
     }
@@ -190,20 +195,41 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         output.flush()
     }
 
-    private func enqueue(_ frame: ByteBuffer) {
+    /// A run of consecutive live events routed to this socket, pre-concatenated into
+    /// one buffer by the outbox (the same buffer for every socket of the room), with
+    /// the lowest and highest workspace `seq` in it. Written with one `write` when the
+    /// socket is live and has seen none of them; otherwise each frame goes through
+    /// `deliverLive`, which buffers and de-duplicates one by one.
+    func deliverLiveRun(
+        _ run: ByteBuffer, frames: Int, firstSeq: Int64?, lastSeq runLast: Int64?, each: () -> [(ByteBuffer, Int64?)]
+    ) -> Bool {
+        guard case .live = phase, firstSeq.map({ $0 > lastSeq }) ?? true else {
+            var first = false
+            for (frame, seq) in each() where deliverLive(frame, seq: seq) { first = true }
+            return first
+        }
+        if let runLast { lastSeq = max(lastSeq, runLast) }
+        let wasPending = needsFlush
+        enqueue(run, frames: frames)
+        return needsFlush && !wasPending
+    }
+
+    private func enqueue(_ frame: ByteBuffer, frames: Int = 1) {
         if writable && backlog.isEmpty {
             output.write(NIOAny(frame), promise: nil)
             needsFlush = true
             return
         }
-        backlog.append(frame)
-        if backlog.count > settings.sendQueueLimit { evict() }
+        backlog.append((frame, frames))
+        backlogFrames += frames
+        if backlogFrames > settings.sendQueueLimit { evict() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable = context.channel.isWritable
-        while writable, let frame = backlog.popFirst() {
-            output.write(NIOAny(frame), promise: nil)
+        while writable, let entry = backlog.popFirst() {
+            backlogFrames -= entry.frames
+            output.write(NIOAny(entry.buffer), promise: nil)
             needsFlush = true
             writable = context.channel.isWritable
         }
@@ -217,6 +243,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func evict() {
         metrics.slowConsumerEvicted()
         backlog.removeAll()
+        backlogFrames = 0
         replayBuffer.removeAll()
         if case .replaying = phase { phase = .live }
         close(.slowConsumer)

@@ -14,7 +14,15 @@ public enum Identifier {
             chars[i] = alphabet[Int(time & 31)]
             time >>= 5
         }
-        for i in 10..<26 { chars[i] = alphabet[Int(generator.next() & 31)] }
+        // 80 random bits from two draws (each draw is a system call on Linux; one per
+        // character would be sixteen).
+        var random = generator.next() as UInt64
+        let more = generator.next() as UInt64
+        for i in 10..<26 {
+            if i == 22 { random = more }
+            chars[i] = alphabet[Int(random & 31)]
+            random >>= 5
+        }
         return prefix + "_" + String(decoding: chars, as: UTF8.self)
     }
 }

@@ -53,6 +53,16 @@ public struct JSONScanner {
         return members
     }
 
+    /// Decodes `bytes` if they are exactly one JSON string literal; nil otherwise.
+    /// (Cheaper than a `JSONDecoder` for the few string fields the wire path reads.)
+    public static func decodeString(_ bytes: ArraySlice<UInt8>) -> String? {
+        var scanner = JSONScanner(Array(bytes))
+        guard scanner.peek() == UInt8(ascii: "\""), let value = try? scanner.string(decode: true),
+              scanner.index == scanner.bytes.count
+        else { return nil }
+        return value
+    }
+
     /// Validates `bytes` as one JSON array and returns the byte range of each element.
     public static func arrayElements(_ bytes: [UInt8]) throws(SyntaxError) -> [Range<Int>] {
         var scanner = JSONScanner(bytes)
