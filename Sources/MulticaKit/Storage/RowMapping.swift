@@ -47,11 +47,13 @@ extension StoredRecord {
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
-        try Row.fetchOne(db, sql: sql, arguments: arguments).map { try Self(row: $0) }
+        // Cached: the SQL of each call site is fixed, and compiling it (with GRDB's
+        // authorizer) cost more than running it on the upgrade path.
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self(row: $0) }
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
     }
 
     /// Deletes the row and returns it as it was; throws `.notFound` when absent.

@@ -57,11 +57,10 @@ public final class SQLiteEventLog: EventLog {
         guard limit > 0 else { return [] }
         return try await database.read { db in
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT seq, id, type, actor_type, actor_id, ts, synthetic, CAST(payload AS BLOB) AS payload
                     FROM event WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?
-                    """,
+                    """),
                 arguments: [workspace, since, limit]
             )
             var result: [EventEnvelope] = []
@@ -134,9 +133,11 @@ public final class SQLiteEventLog: EventLog {
 
     private static func bounds(_ db: Database, workspace: String) throws -> EventLogBounds {
         let head = try Int64.fetchOne(
-            db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [workspace]
+            db.cachedStatement(sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?"), arguments: [workspace]
         ) ?? 0
-        let lowest = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM event WHERE workspace_id = ?", arguments: [workspace])
+        let lowest = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT MIN(seq) FROM event WHERE workspace_id = ?"), arguments: [workspace]
+        )
         return EventLogBounds(head: head, lowestRetained: lowest ?? head + 1)
     }
 
