@@ -85,36 +85,42 @@ private struct Run {
 
     func execute() async throws -> FanoutBenchReport {
         let runID = BenchSystem.randomHex(8)
-        let setup: BenchHTTPConnection
-        do {
-            setup = try await BenchHTTPConnection.connect(host: host, port: port, group: group)
-        } catch {
-            throw FanoutBench.Failure("cannot reach \(serverDescription): \(error)", unreachable: true)
-        }
-        defer { setup.channel.close(promise: nil) }
+        let server: ServerAddress
+        do { server = try ServerAddress("http://\(host):\(port)") } catch { throw FanoutBench.Failure("\(error)") }
+        // Setup calls go through the CLI's own HTTP client, one per token.
+        func client(_ token: String) -> MulticaHTTPClient { MulticaHTTPClient(server: server, token: token, group: group) }
+        func text(_ response: ClientResponse) -> String { String(decoding: response.body.prefix(200), as: UTF8.self) }
 
         // Workspaces (one owner, who also publishes) and one subscriber user each.
         progress("creating \(options.workspaces) workspaces…")
         let ownerToken = try await mint("bench-\(runID)-owner")
+        let owner = client(ownerToken)
         var workspaceIDs: [String] = []
         var subscriberTokens: [String] = []
-        for w in 0..<options.workspaces {
-            let created = try await setup.send(.POST, "/api/workspaces", token: ownerToken,
-                                               json: #"{"name":"bench \#(runID) \#(w)","slug":"bench-\#(runID)-\#(w)"}"#)
-            guard created.status / 100 == 2, let id = Self.stringField("id", in: created.text) else {
-                throw FanoutBench.Failure("creating a workspace answered \(created.status): \(created.text.prefix(200))")
+        do {
+            for w in 0..<options.workspaces {
+                let created = try await owner.send(
+                    .POST, "/api/workspaces", body: Array(#"{"name":"bench \#(runID) \#(w)","slug":"bench-\#(runID)-\#(w)"}"#.utf8)
+                )
+                guard created.isSuccess, let id = Self.stringField("id", in: String(decoding: created.body, as: UTF8.self)) else {
+                    throw FanoutBench.Failure("creating a workspace answered \(created.status): \(text(created))")
+                }
+                let user = "bench-\(runID)-sub-\(w)"
+                let token = try await mint(user)
+                let subscriber = client(token)
+                let me = try await subscriber.send(.GET, "/api/workspaces")  // creates the user row
+                await subscriber.shutdown()
+                guard me.isSuccess else { throw FanoutBench.Failure("GET /api/workspaces answered \(me.status): \(text(me))") }
+                let added = try await owner.send(
+                    .POST, "/api/workspaces/\(id)/members", body: Array(#"{"user_id":"\#(user)","role":"member"}"#.utf8)
+                )
+                guard added.isSuccess else { throw FanoutBench.Failure("adding a member answered \(added.status): \(text(added))") }
+                workspaceIDs.append(id)
+                subscriberTokens.append(token)
             }
-            let user = "bench-\(runID)-sub-\(w)"
-            let token = try await mint(user)
-            let me = try await setup.send(.GET, "/api/workspaces", token: token)  // creates the user row
-            guard me.status / 100 == 2 else { throw FanoutBench.Failure("GET /api/workspaces answered \(me.status): \(me.text.prefix(200))") }
-            let added = try await setup.send(.POST, "/api/workspaces/\(id)/members", token: ownerToken,
-                                             json: #"{"user_id":"\#(user)","role":"member"}"#)
-            guard added.status / 100 == 2 else {
-                throw FanoutBench.Failure("adding a member answered \(added.status): \(added.text.prefix(200))")
-            }
-            workspaceIDs.append(id)
-            subscriberTokens.append(token)
+        } catch let error as ClientError {
+            if case .unreachable = error { throw FanoutBench.Failure("\(error)", unreachable: true) }
+            throw FanoutBench.Failure("\(error)")
         }
         // Event i goes to workspace i % W.
         let perWorkspace = (0..<options.workspaces).map { w in options.events / options.workspaces + (w < options.events % options.workspaces ? 1 : 0) }
@@ -230,11 +236,11 @@ private struct Run {
     private func publishAll(workspaceIDs: [String], token: String) async throws -> Int {
         let k = options.events
         let publishers = max(1, min(options.publishers, k))
-        let connections = try await withThrowingTaskGroup(of: BenchHTTPConnection.self) { tasks in
-            for _ in 0..<publishers { tasks.addTask { try await BenchHTTPConnection.connect(host: host, port: port, group: group) } }
-            return try await tasks.reduce(into: []) { $0.append($1) }
-        }
-        defer { for c in connections { c.channel.close(promise: nil) } }
+        let server: ServerAddress
+        do { server = try ServerAddress("http://\(host):\(port)") } catch { throw FanoutBench.Failure("\(error)") }
+        // One keep-alive connection per publisher: each client sends one request at a time.
+        let connections = (0..<publishers).map { _ in MulticaHTTPClient(server: server, token: token, group: group) }
+        // Their kept-alive connections close when the clients are released.
         let batch = options.rate == nil ? max(1, min(options.batchSize, 1000)) : 1
         let nextEvent = BenchCounter()
         let rate = options.rate
@@ -266,11 +272,16 @@ private struct Run {
                             body.append(UInt8(ascii: "}"))
                         }
                         if batch > 1 { body.append(UInt8(ascii: "]")) }
-                        let response = try await connection.send(.POST, "/api/events", token: token, body: ByteBuffer(bytes: body))
-                        guard response.status / 100 == 2 else {
-                            throw FanoutBench.Failure("POST /api/events answered \(response.status): \(response.text.prefix(200))")
+                        let response: ClientResponse
+                        do { response = try await connection.send(.POST, "/api/events", body: body) } catch {
+                            throw FanoutBench.Failure("POST /api/events failed: \(error)")
                         }
-                        let seqs = response.body.withUnsafeReadableBytes { Run.count(BenchSocketReader.seqKey, in: $0) }
+                        guard response.isSuccess else {
+                            throw FanoutBench.Failure(
+                                "POST /api/events answered \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+                            )
+                        }
+                        let seqs = response.body.withUnsafeBytes { Run.count(BenchSocketReader.seqKey, in: $0) }
                         answered += seqs
                         if rate != nil, last % max(1, k / 20) == 0 { progress("published \(last)/\(k)…") }
                     }
