@@ -85,28 +85,30 @@ public final class Hub: Sendable {
     /// to every recipient socket. Returns at once.
     public func deliver(_ event: EventEnvelope) {
         let scope = fault?.scope(of: event) ?? EventRouting.scope(of: event)
-        let groups: [LoopGroup]
+        // Each group with the workspace of its room: a socket de-duplicates by `seq`,
+        // which only means something for events of its own workspace.
+        let groups: [(workspace: String, group: LoopGroup)]
         switch scope {
         case .dropped(let reason):
             logger.warning("event dropped", metadata: ["event_type": "\(event.type)", "reason": "\(reason)"])
             return
         case .workspace(let workspace):
-            groups = rooms.withLock { $0[workspace]?.groups ?? [] }
+            groups = rooms.withLock { ($0[workspace]?.groups ?? []).map { (workspace, $0) } }
         case .recipient(let workspace, let userID):
             groups = rooms.withLock { rooms in
                 (rooms[workspace]?.groups ?? []).compactMap { group in
                     let mine = group.handles.filter { $0.identity.userID == userID }
-                    return mine.isEmpty ? nil : LoopGroup(outbox: group.outbox, handles: mine)
+                    return mine.isEmpty ? nil : (workspace, LoopGroup(outbox: group.outbox, handles: mine))
                 }
             }
         case .everyone:
-            groups = rooms.withLock { $0.values.flatMap(\.groups) }
+            groups = rooms.withLock { rooms in rooms.flatMap { workspace, room in room.groups.map { (workspace, $0) } } }
         }
         guard !groups.isEmpty else { return }
         // One encoding per event, header included; every recipient gets these bytes.
         let frame = WebSocketFrameBytes.encode(.text, payload: event.frame(), allocator: allocator)
-        let seq: Int64? = event.type.isWorkspaceless ? nil : event.seq
-        for group in groups {
+        for (workspace, group) in groups {
+            let seq: Int64? = workspace == event.workspaceID ? event.seq : nil
             group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles))
         }
     }
