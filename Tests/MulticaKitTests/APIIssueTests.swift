@@ -21,7 +21,7 @@ struct APIIssueTests {
             let expectedKeys: Set<String> = [
                 "id", "workspace_id", "title", "description", "status", "priority", "assignee_type", "assignee_id",
                 "creator_type", "creator_id", "parent_issue_id", "acceptance_criteria", "context_refs", "position",
-                "due_date", "created_at", "updated_at",
+                "due_date", "created_at", "updated_at", "version",
             ]
             guard case .object(let members) = created else { Issue.record("not an object: \(created)"); return }
             #expect(Set(members.keys) == expectedKeys)

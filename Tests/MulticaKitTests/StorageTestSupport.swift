@@ -48,3 +48,30 @@ func testEvent(_ workspace: String, type: String = "issue:updated", payload: Str
         payload: try! RawJSONObject(validating: payload), timestamp: date
     )
 }
+
+extension SQLiteRepository {
+    /// Runs `work` as one unit of work through a publisher with no listeners: the only
+    /// way a write reaches storage. Returns the closure's value.
+    @discardableResult
+    func write<T: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) throws -> T) async throws -> T {
+        try await EventPublisher(backend: self, bus: EventBus()).unit(work).value
+    }
+
+    /// The unit's committed events too.
+    func commit<T: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) throws -> T) async throws -> Committed<T> {
+        try await EventPublisher(backend: self, bus: EventBus()).unit(work)
+    }
+}
+
+extension SQLiteEventLog {
+    /// Appends `events` as one unit of work on this log's database, synchronously (the
+    /// way the publisher's writer thread runs a unit). Throws the storage error of a
+    /// refused append.
+    func append(_ events: [NewEvent]) throws -> [EventEnvelope] {
+        switch try SQLiteRepository(database: database).run([{ unit in for event in events { unit.append(event) }; return () }])[0] {
+        case .committed(_, let envelopes): return envelopes
+        case .failed(let error as EventAppendFailed): throw error.underlying
+        case .failed(let error): throw error
+        }
+    }
+}

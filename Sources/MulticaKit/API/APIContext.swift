@@ -2,8 +2,9 @@ import Foundation
 
 /// What every route group needs, assembled once by the server.
 ///
-/// Handlers change storage through the repository and announce the change by
-/// publishing events through `publisher`; they never see the hub.
+/// Handlers read through `repository`, and change storage only inside a unit of work
+/// (`unit(_:)`): the rows and the events the change causes commit in one transaction,
+/// and the publisher delivers the events after commit. Handlers never see the hub.
 public struct APIContext: Sendable {
     public let repository: any Repository
     public let publisher: EventPublisher
@@ -17,21 +18,9 @@ public struct APIContext: Sendable {
         self.access = AccessControl(members: repository)
     }
 
-    /// Publishes one event caused by `actor` (persisted before delivery).
-    @discardableResult
-    func publish(
-        _ type: EventType, workspace: String, by actor: Principal, _ members: [(String, any Encodable)]
-    ) async throws -> EventEnvelope {
-        try await publisher.publish(
-            NewEvent(type: type, workspaceID: workspace, actorType: .member, actorID: actor.userID, payload: try EventPayload.make(members))
-        )
+    /// Runs one request's unit of work and returns the closure's value once it and its
+    /// events are committed.
+    func unit<Value: Sendable>(_ work: @escaping @Sendable (any UnitOfWork) throws -> Value) async throws -> Value {
+        try await publisher.unit(work).value
     }
-
-    /// Publishes every event a request caused, in order, in one transaction.
-    @discardableResult
-    func publish(_ batch: EventBatch) async throws -> [EventEnvelope] {
-        try await publisher.publish(batch.events)
-    }
-
-    var tasks: TaskService { TaskService(repository: repository) }
 }

@@ -4,6 +4,8 @@ import HTTPTypes
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
+    /// The current object, as JSON, of a 412 version mismatch (SPEC §4).
+    public var current: [UInt8]?
 
     public init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status

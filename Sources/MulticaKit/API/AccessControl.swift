@@ -22,11 +22,16 @@ public struct AccessControl: Sendable {
     @discardableResult
     func require(_ roles: Set<MemberRole>, in workspace: String, _ principal: Principal) async throws -> Member {
         let member = try await member(of: workspace, principal)
+        try Self.check(member, has: roles)
+        return member
+    }
+
+    /// 403 unless `member` has one of `roles`.
+    static func check(_ member: Member, has roles: Set<MemberRole>) throws {
         guard roles.contains(member.role) else {
             let names = MemberRole.allCases.filter { roles.contains($0) }.map(\.rawValue).joined(separator: " or ")
             throw APIError.forbidden("requires role \(names)")
         }
-        return member
     }
 
     /// Read access to a workspace's event history: a member, or a server admin.

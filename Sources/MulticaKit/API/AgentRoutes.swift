@@ -82,11 +82,11 @@ struct AgentRoutes {
         router.get("/api/agents/{id}") { _, context in
             let (agent, member) = try await api.agent(try context.parameters.require("id"), for: try context.caller())
             guard Self.isVisible(agent, to: member) else { throw APIError.notFound("agent") }
-            return try JSONResponse.encode(agent)
+            return try JSONResponse.versioned(agent)
         }
         router.post("/api/agents") { request, context in try await create(request, context) }
         router.put("/api/agents/{id}") { request, context in try await update(request, context) }
-        router.delete("/api/agents/{id}") { _, context in try await delete(context) }
+        router.delete("/api/agents/{id}") { request, context in try await delete(request, context) }
     }
 
     static func isVisible(_ agent: Agent, to member: Member) -> Bool {
@@ -99,7 +99,6 @@ struct AgentRoutes {
         var bodyWorkspace: String?
         if case .value(let value) = body.workspaceID { bodyWorkspace = value }
         let workspace = try RequestWorkspace.required(request, body: bodyWorkspace)
-        try await api.access.require(AccessControl.managers, in: workspace, caller)
         guard body.name.isPresent else { throw APIError.badRequest("field 'name' is required") }
         let now = Date()
         var draft = Agent(
@@ -108,62 +107,73 @@ struct AgentRoutes {
             triggers: [], createdAt: now, updatedAt: now
         )
         try body.apply(to: &draft)
-        try await validateOwner(draft)
-        let agent = try await api.repository.createAgent(
-            NewAgent(
-                workspaceID: workspace, name: draft.name, description: draft.description, avatarURL: draft.avatarURL,
-                runtimeMode: draft.runtimeMode, visibility: draft.visibility, status: draft.status,
-                maxConcurrentTasks: draft.maxConcurrentTasks, ownerID: draft.ownerID, skills: draft.skills,
-                tools: draft.tools, triggers: draft.triggers
+        let valid = draft
+        let agent = try await api.unit { unit in
+            try unit.member(of: workspace, caller, roles: AccessControl.managers)
+            try Self.validateOwner(valid, in: unit)
+            let agent = try unit.createAgent(
+                NewAgent(
+                    workspaceID: workspace, name: valid.name, description: valid.description, avatarURL: valid.avatarURL,
+                    runtimeMode: valid.runtimeMode, visibility: valid.visibility, status: valid.status,
+                    maxConcurrentTasks: valid.maxConcurrentTasks, ownerID: valid.ownerID, skills: valid.skills,
+                    tools: valid.tools, triggers: valid.triggers
+                )
             )
-        )
-        var batch = EventBatch(workspace: workspace, actorType: .member, actorID: caller.userID)
-        try batch.add(.agentCreated, [("agent", agent)])
-        try await api.publish(batch)
-        return try JSONResponse.encode(agent, status: .created)
+            try EventBatch(unit, workspace: workspace, by: caller).add(.agentCreated, [("agent", agent)])
+            return agent
+        }
+        return try JSONResponse.versioned(agent, status: .created)
     }
 
     private func update(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let (old, _) = try await api.agent(try context.parameters.require("id"), for: caller)
-        try await api.access.require(AccessControl.managers, in: old.workspaceID, caller)
+        let id = try context.parameters.require("id")
+        let precondition = try IfMatch.parse(request)
         let body = try await RequestBody.decode(Body.self, from: request)
-        if case .value(let workspace) = body.workspaceID, workspace != old.workspaceID {
-            throw APIError.badRequest("field 'workspace_id': an agent cannot move to another workspace")
+        let agent = try await api.unit { unit in
+            let (old, _) = try unit.agent(id, for: caller)
+            try unit.member(of: old.workspaceID, caller, roles: AccessControl.managers)
+            try precondition.check(old)
+            if case .value(let workspace) = body.workspaceID, workspace != old.workspaceID {
+                throw APIError.badRequest("field 'workspace_id': an agent cannot move to another workspace")
+            }
+            var draft = old
+            try body.apply(to: &draft)
+            if draft.ownerID != old.ownerID { try Self.validateOwner(draft, in: unit) }
+            let agent = try unit.updateAgent(draft)
+            try EventBatch(unit, workspace: agent.workspaceID, by: caller).add(.agentStatus, [("agent", agent)])
+            return agent
         }
-        var draft = old
-        try body.apply(to: &draft)
-        if draft.ownerID != old.ownerID { try await validateOwner(draft) }
-        let agent = try await api.repository.updateAgent(draft)
-        var batch = EventBatch(workspace: agent.workspaceID, actorType: .member, actorID: caller.userID)
-        try batch.add(.agentStatus, [("agent", agent)])
-        try await api.publish(batch)
-        return try JSONResponse.encode(agent)
+        return try JSONResponse.versioned(agent)
     }
 
     /// Deletes the agent (its tasks go with it) and unassigns its issues:
     /// `agent:deleted`, then `issue:updated` for each issue it was assigned.
-    private func delete(_ context: MulticaRequestContext) async throws -> Response {
+    private func delete(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let (agent, _) = try await api.agent(try context.parameters.require("id"), for: caller)
-        try await api.access.require(AccessControl.managers, in: agent.workspaceID, caller)
-        let assigned = try await api.repository.issues(workspace: agent.workspaceID, status: nil, assignee: agent.id, limit: nil)
-            .filter { $0.assigneeType == .agent }
-        try await api.repository.deleteAgent(id: agent.id)
-        var batch = EventBatch(workspace: agent.workspaceID, actorType: .member, actorID: caller.userID)
-        try batch.add(.agentDeleted, [("agent_id", agent.id), ("workspace_id", agent.workspaceID)])
-        for var issue in assigned {
-            issue.assigneeType = nil
-            issue.assigneeID = nil
-            try batch.add(.issueUpdated, [("issue", try await api.repository.updateIssue(issue))])
+        let id = try context.parameters.require("id")
+        let precondition = try IfMatch.parse(request)
+        try await api.unit { unit in
+            let (agent, _) = try unit.agent(id, for: caller)
+            try unit.member(of: agent.workspaceID, caller, roles: AccessControl.managers)
+            try precondition.check(agent)
+            let assigned = try unit.issues(workspace: agent.workspaceID, status: nil, assignee: agent.id, limit: nil)
+                .filter { $0.assigneeType == .agent }
+            _ = try unit.deleteAgent(id: agent.id)
+            let batch = EventBatch(unit, workspace: agent.workspaceID, by: caller)
+            try batch.add(.agentDeleted, [("agent_id", agent.id), ("workspace_id", agent.workspaceID)])
+            for var issue in assigned {
+                issue.assigneeType = nil
+                issue.assigneeID = nil
+                try batch.add(.issueUpdated, [("issue", try unit.updateIssue(issue))])
+            }
         }
-        try await api.publish(batch)
         return Response(status: .noContent)
     }
 
-    private func validateOwner(_ agent: Agent) async throws {
+    private static func validateOwner(_ agent: Agent, in unit: any UnitOfWork) throws {
         guard let owner = agent.ownerID else { return }
-        guard try await api.repository.membership(workspace: agent.workspaceID, user: owner) != nil else {
+        guard try unit.membership(workspace: agent.workspaceID, user: owner) != nil else {
             throw APIError.badRequest("field 'owner_id': no member '\(owner)' in this workspace")
         }
     }

@@ -7,12 +7,12 @@ import Hummingbird
 struct CommentRoutes {
     let api: APIContext
 
-    struct CreateBody: Decodable {
+    struct CreateBody: Decodable, Sendable {
         let content: String
         let type: StrictEnum<CommentType>?
     }
 
-    struct UpdateBody: Decodable {
+    struct UpdateBody: Decodable, Sendable {
         let content: String
     }
 
@@ -23,43 +23,58 @@ struct CommentRoutes {
         }
         router.post("/api/issues/{id}/comments") { request, context in
             let caller = try context.caller()
-            let (issue, _) = try await api.issue(try context.parameters.require("id"), for: caller)
+            let id = try context.parameters.require("id")
             let body = try await RequestBody.decode(CreateBody.self, from: request)
             try Self.validate(body.content)
-            let comment = try await api.repository.createComment(
-                NewComment(issueID: issue.id, authorType: .member, authorID: caller.userID, content: body.content, type: body.type?.value ?? .comment)
-            )
-            var batch = EventBatch(workspace: issue.workspaceID, actorType: .member, actorID: caller.userID)
-            try batch.add(.commentCreated, [("comment", comment)])
-            try batch.add(inbox: try await api.tasks.store(InboxService.commentAdded(comment, on: issue)))
-            try await api.publish(batch)
-            return try JSONResponse.encode(comment, status: .created)
+            let comment = try await api.unit { unit in
+                let (issue, _) = try unit.issue(id, for: caller)
+                let comment = try unit.createComment(
+                    NewComment(
+                        issueID: issue.id, authorType: .member, authorID: caller.userID, content: body.content,
+                        type: body.type?.value ?? .comment
+                    )
+                )
+                let batch = EventBatch(unit, workspace: issue.workspaceID, by: caller)
+                try batch.add(.commentCreated, [("comment", comment)])
+                try batch.add(inbox: try unit.tasks.store(InboxService.commentAdded(comment, on: issue)))
+                return comment
+            }
+            return try JSONResponse.versioned(comment, status: .created)
         }
         router.put("/api/comments/{id}") { request, context in
             let caller = try context.caller()
-            let (comment, issue, _) = try await api.comment(try context.parameters.require("id"), for: caller)
-            guard comment.authorType == .member, comment.authorID == caller.userID else {
-                throw APIError.forbidden("only the author may edit a comment")
-            }
+            let id = try context.parameters.require("id")
+            let precondition = try IfMatch.parse(request)
             let body = try await RequestBody.decode(UpdateBody.self, from: request)
             try Self.validate(body.content)
-            let updated = try await api.repository.updateComment(id: comment.id, content: body.content)
-            var batch = EventBatch(workspace: issue.workspaceID, actorType: .member, actorID: caller.userID)
-            try batch.add(.commentUpdated, [("comment", updated)])
-            try await api.publish(batch)
-            return try JSONResponse.encode(updated)
-        }
-        router.delete("/api/comments/{id}") { _, context in
-            let caller = try context.caller()
-            let (comment, issue, member) = try await api.comment(try context.parameters.require("id"), for: caller)
-            let isAuthor = comment.authorType == .member && comment.authorID == caller.userID
-            guard isAuthor || AccessControl.managers.contains(member.role) else {
-                throw APIError.forbidden("only the author or an owner or admin may delete a comment")
+            let updated = try await api.unit { unit in
+                var (comment, issue, _) = try unit.comment(id, for: caller)
+                guard comment.authorType == .member, comment.authorID == caller.userID else {
+                    throw APIError.forbidden("only the author may edit a comment")
+                }
+                try precondition.check(comment)
+                comment.content = body.content
+                let updated = try unit.updateComment(comment)
+                try EventBatch(unit, workspace: issue.workspaceID, by: caller).add(.commentUpdated, [("comment", updated)])
+                return updated
             }
-            try await api.repository.deleteComment(id: comment.id)
-            var batch = EventBatch(workspace: issue.workspaceID, actorType: .member, actorID: caller.userID)
-            try batch.add(.commentDeleted, [("comment_id", comment.id), ("issue_id", comment.issueID)])
-            try await api.publish(batch)
+            return try JSONResponse.versioned(updated)
+        }
+        router.delete("/api/comments/{id}") { request, context in
+            let caller = try context.caller()
+            let id = try context.parameters.require("id")
+            let precondition = try IfMatch.parse(request)
+            try await api.unit { unit in
+                let (comment, issue, member) = try unit.comment(id, for: caller)
+                let isAuthor = comment.authorType == .member && comment.authorID == caller.userID
+                guard isAuthor || AccessControl.managers.contains(member.role) else {
+                    throw APIError.forbidden("only the author or an owner or admin may delete a comment")
+                }
+                try precondition.check(comment)
+                _ = try unit.deleteComment(id: comment.id)
+                try EventBatch(unit, workspace: issue.workspaceID, by: caller)
+                    .add(.commentDeleted, [("comment_id", comment.id), ("issue_id", comment.issueID)])
+            }
             return Response(status: .noContent)
         }
     }

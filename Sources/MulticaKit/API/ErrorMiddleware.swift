@@ -16,6 +16,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
+            if let error = error as? APIError, let current = error.current {
+                return JSONResponse.error(status, message, current: current)
+            }
             return JSONResponse.error(status, message)
         }
     }
@@ -24,14 +27,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return (error.status, error.message)
-        case is EventPublisher.AppendFailed:
+        case is EventAppendFailed:
             return (.internalServerError, "internal error")
         case let error as StorageError:
             switch error {
             case .notFound(let what): return (.notFound, "\(what) not found")
             case .conflict(let message): return (.conflict, message)
             case .invalid(let message): return (.badRequest, message)
-            case .unavailable: return (.internalServerError, "internal error")
+            case .unavailable: return (.serviceUnavailable, "storage unavailable")
             }
         case let error as any HTTPResponseError:
             switch error.status {
@@ -47,9 +50,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// JSON responses built by hand, so their bytes are exactly what we intend.
 enum JSONResponse {
-    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ message: String, current: [UInt8]? = nil) -> Response {
         var body: [UInt8] = Array(#"{"error":"#.utf8)
         JSONString.append(message, to: &body)
+        if let current {
+            body.append(contentsOf: #","current":"#.utf8)
+            body.append(contentsOf: current)
+        }
         body.append(UInt8(ascii: "}"))
         return bytes(body, status: status)
     }

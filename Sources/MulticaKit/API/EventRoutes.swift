@@ -58,14 +58,15 @@ struct EventRoutes {
             let prefix = isBatch ? "[\(index)]." : ""
             events.append(try Self.parse(Array(bytes[range]), fieldPrefix: prefix, actor: caller))
         }
-        for workspace in Set(events.map(\.workspaceID)) {
-            if workspace.isEmpty {
-                guard caller.isAdmin else { throw APIError.forbidden("only a server admin may publish events of no workspace") }
-            } else {
-                _ = try await api.access.member(of: workspace, caller)
-            }
+        let workspaces = Set(events.map(\.workspaceID))
+        if workspaces.contains(""), !caller.isAdmin {
+            throw APIError.forbidden("only a server admin may publish events of no workspace")
         }
-        let stored = try await api.publisher.publish(events)
+        let batch = events
+        let stored = try await api.publisher.unit { unit in
+            for workspace in workspaces where !workspace.isEmpty { _ = try unit.member(of: workspace, caller) }
+            for event in batch { unit.append(event) }
+        }.events
         var body: [UInt8] = isBatch ? Array(#"{"events":["#.utf8) : []
         for (index, event) in stored.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }

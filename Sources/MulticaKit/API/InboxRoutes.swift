@@ -20,14 +20,16 @@ struct InboxRoutes {
     private func mark(_ context: MulticaRequestContext, archive: Bool) async throws -> Response {
         let caller = try context.caller()
         let id = try context.parameters.require("id")
-        guard let item = try await api.repository.inboxItem(id: id), item.recipientID == caller.userID else {
-            throw APIError.notFound("inbox item")
+        let updated = try await api.unit { unit in
+            guard let item = try unit.inboxItem(id: id), item.recipientID == caller.userID else {
+                throw APIError.notFound("inbox item")
+            }
+            _ = try unit.member(of: item.workspaceID, caller)
+            let updated = archive ? try unit.archiveInboxItem(id: id) : try unit.markInboxRead(id: id)
+            try EventBatch(unit, workspace: item.workspaceID, by: caller)
+                .add(archive ? .inboxArchived : .inboxRead, [("item_id", item.id), ("recipient_id", item.recipientID)])
+            return updated
         }
-        _ = try await api.access.member(of: item.workspaceID, caller)
-        let updated = archive ? try await api.repository.archiveInboxItem(id: id) : try await api.repository.markInboxRead(id: id)
-        var batch = EventBatch(workspace: item.workspaceID, actorType: .member, actorID: caller.userID)
-        try batch.add(archive ? .inboxArchived : .inboxRead, [("item_id", item.id), ("recipient_id", item.recipientID)])
-        try await api.publish(batch)
         return try JSONResponse.encode(updated)
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 
 /// `/api/issues` and `/api/issues/{id}` (SPEC §6): any member of the issue's
-/// workspace. Changes publish `issue:*`, then the `inbox:new` of the §6 triggers,
-/// then `agent:status` for agents released by cancelled tasks — one publish per request.
+/// workspace. A change is one unit of work: the issue, its inbox items and tasks, and
+/// its events — `issue:*`, then the `inbox:new` of the §6 triggers, then `agent:status`
+/// for agents released by cancelled tasks — commit together. PUT and DELETE honour
+/// `If-Match` (412 with the current issue).
 struct IssueRoutes {
     let api: APIContext
 
@@ -89,10 +91,10 @@ struct IssueRoutes {
         router.post("/api/issues") { request, context in try await create(request, context) }
         router.get("/api/issues/{id}") { _, context in
             let (issue, _) = try await api.issue(try context.parameters.require("id"), for: try context.caller())
-            return try JSONResponse.encode(issue)
+            return try JSONResponse.versioned(issue)
         }
         router.put("/api/issues/{id}") { request, context in try await update(request, context) }
-        router.delete("/api/issues/{id}") { _, context in try await delete(context) }
+        router.delete("/api/issues/{id}") { request, context in try await delete(request, context) }
     }
 
     private func list(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
@@ -124,73 +126,85 @@ struct IssueRoutes {
         case .value(let value): bodyWorkspace = value
         }
         let workspace = try RequestWorkspace.required(request, body: bodyWorkspace)
-        _ = try await api.access.member(of: workspace, caller)
+        guard body.title.isPresent else { throw APIError.badRequest("field 'title' is required") }
         let now = Date()
         var draft = Issue(
             id: "", workspaceID: workspace, title: "", description: nil, status: .backlog, priority: .none,
             assigneeType: nil, assigneeID: nil, creatorType: .member, creatorID: caller.userID, parentIssueID: nil,
             acceptanceCriteria: [], contextRefs: [], position: 0, dueDate: nil, createdAt: now, updatedAt: now
         )
-        guard body.title.isPresent else { throw APIError.badRequest("field 'title' is required") }
         try body.apply(to: &draft)
-        try await validateReferences(draft)
-        let issue = try await api.repository.createIssue(
-            NewIssue(
-                workspaceID: workspace, title: draft.title, creatorType: .member, creatorID: caller.userID,
-                description: draft.description, status: draft.status, priority: draft.priority,
-                assigneeType: draft.assigneeType, assigneeID: draft.assigneeID, parentIssueID: draft.parentIssueID,
-                acceptanceCriteria: draft.acceptanceCriteria, contextRefs: draft.contextRefs,
-                position: body.position.isPresent ? draft.position : nil, dueDate: draft.dueDate
+        let valid = draft
+        let issue = try await api.unit { unit in
+            _ = try unit.member(of: workspace, caller)
+            try Self.validateReferences(valid, in: unit)
+            let issue = try unit.createIssue(
+                NewIssue(
+                    workspaceID: workspace, title: valid.title, creatorType: .member, creatorID: caller.userID,
+                    description: valid.description, status: valid.status, priority: valid.priority,
+                    assigneeType: valid.assigneeType, assigneeID: valid.assigneeID, parentIssueID: valid.parentIssueID,
+                    acceptanceCriteria: valid.acceptanceCriteria, contextRefs: valid.contextRefs,
+                    position: body.position.isPresent ? valid.position : nil, dueDate: valid.dueDate
+                )
             )
-        )
-        try await api.tasks.issueChanged(from: nil, to: issue)
-        var batch = EventBatch(workspace: workspace, actorType: .member, actorID: caller.userID)
-        try batch.add(.issueCreated, [("issue", issue)])
-        try batch.add(inbox: try await api.tasks.store(InboxService.issueCreated(issue, actor: caller.userID)))
-        try await api.publish(batch)
-        return try JSONResponse.encode(issue, status: .created)
+            let batch = EventBatch(unit, workspace: workspace, by: caller)
+            try batch.add(.issueCreated, [("issue", issue)])
+            try batch.add(inbox: try unit.tasks.store(InboxService.issueCreated(issue, actor: caller.userID)))
+            try unit.tasks.issueChanged(from: nil, to: issue, into: batch)
+            return issue
+        }
+        return try JSONResponse.versioned(issue, status: .created)
     }
 
     private func update(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let (old, _) = try await api.issue(try context.parameters.require("id"), for: caller)
+        let id = try context.parameters.require("id")
+        let precondition = try IfMatch.parse(request)
         let body = try await RequestBody.decode(Body.self, from: request)
-        if case .value(let workspace) = body.workspaceID, workspace != old.workspaceID {
-            throw APIError.badRequest("field 'workspace_id': an issue cannot move to another workspace")
+        let issue = try await api.unit { unit in
+            // The current issue is read in the same transaction as the write, so the
+            // fields this body leaves out keep their latest values (no lost update).
+            let (old, _) = try unit.issue(id, for: caller)
+            try precondition.check(old)
+            if case .value(let workspace) = body.workspaceID, workspace != old.workspaceID {
+                throw APIError.badRequest("field 'workspace_id': an issue cannot move to another workspace")
+            }
+            var draft = old
+            try body.apply(to: &draft)
+            if draft.parentIssueID == old.id { throw APIError.badRequest("field 'parent_issue_id': an issue cannot be its own parent") }
+            if draft.assigneeType != old.assigneeType || draft.assigneeID != old.assigneeID || draft.parentIssueID != old.parentIssueID {
+                try Self.validateReferences(draft, in: unit)
+            }
+            let issue = try unit.updateIssue(draft)
+            let batch = EventBatch(unit, workspace: issue.workspaceID, by: caller)
+            try batch.add(.issueUpdated, [("issue", issue)])
+            try batch.add(inbox: try unit.tasks.store(InboxService.issueUpdated(from: old, to: issue, actor: caller.userID)))
+            try unit.tasks.issueChanged(from: old, to: issue, into: batch)
+            return issue
         }
-        var draft = old
-        try body.apply(to: &draft)
-        if draft.parentIssueID == old.id { throw APIError.badRequest("field 'parent_issue_id': an issue cannot be its own parent") }
-        if draft.assigneeType != old.assigneeType || draft.assigneeID != old.assigneeID || draft.parentIssueID != old.parentIssueID {
-            try await validateReferences(draft)
-        }
-        let issue = try await api.repository.updateIssue(draft)
-        let (released, _) = try await api.tasks.issueChanged(from: old, to: issue)
-        var batch = EventBatch(workspace: issue.workspaceID, actorType: .member, actorID: caller.userID)
-        try batch.add(.issueUpdated, [("issue", issue)])
-        try batch.add(inbox: try await api.tasks.store(InboxService.issueUpdated(from: old, to: issue, actor: caller.userID)))
-        try batch.add(agentStatus: released)
-        try await api.publish(batch)
-        return try JSONResponse.encode(issue)
+        return try JSONResponse.versioned(issue)
     }
 
-    private func delete(_ context: MulticaRequestContext) async throws -> Response {
+    private func delete(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let (issue, _) = try await api.issue(try context.parameters.require("id"), for: caller)
-        let released = try await api.tasks.cancelOpenTasks(issueID: issue.id)
-        try await api.repository.deleteIssue(id: issue.id)
-        var batch = EventBatch(workspace: issue.workspaceID, actorType: .member, actorID: caller.userID)
-        try batch.add(.issueDeleted, [("issue_id", issue.id)])
-        try batch.add(agentStatus: released)
-        try await api.publish(batch)
+        let id = try context.parameters.require("id")
+        let precondition = try IfMatch.parse(request)
+        try await api.unit { unit in
+            let (issue, _) = try unit.issue(id, for: caller)
+            try precondition.check(issue)
+            let batch = EventBatch(unit, workspace: issue.workspaceID, by: caller)
+            try batch.add(.issueDeleted, [("issue_id", issue.id)])
+            try unit.tasks.cancelOpenTasks(issueID: issue.id, into: batch)
+            _ = try unit.deleteIssue(id: issue.id)
+        }
         return Response(status: .noContent)
     }
 
     /// The assignee and the parent issue must belong to the issue's workspace.
-    private func validateReferences(_ issue: Issue) async throws {
-        try await api.validateAssignee(type: issue.assigneeType, id: issue.assigneeID, in: issue.workspaceID)
+    private static func validateReferences(_ issue: Issue, in unit: any UnitOfWork) throws {
+        try unit.validateAssignee(type: issue.assigneeType, id: issue.assigneeID, in: issue.workspaceID)
         if let parent = issue.parentIssueID {
-            guard let stored = try await api.repository.issue(id: parent), stored.workspaceID == issue.workspaceID else {
+            guard let stored = try unit.issue(id: parent), stored.workspaceID == issue.workspaceID else {
                 throw APIError.badRequest("field 'parent_issue_id': no issue '\(parent)' in this workspace")
             }
         }

@@ -5,13 +5,13 @@ import Hummingbird
 struct WorkspaceRoutes {
     let api: APIContext
 
-    struct CreateBody: Decodable {
+    struct CreateBody: Decodable, Sendable {
         let name: String
         let slug: String?
         let description: String?
     }
 
-    struct PatchBody: Decodable {
+    struct PatchBody: Decodable, Sendable {
         let name: String?
         let description: String?
         let settings: [String: JSONValue]?
@@ -27,17 +27,23 @@ struct WorkspaceRoutes {
             let id = try context.parameters.require("id")
             try await api.access.canRead(id, try context.caller())
             guard let workspace = try await api.repository.workspace(id: id) else { throw APIError.notMember }
-            return try JSONResponse.encode(workspace)
+            return try JSONResponse.versioned(workspace)
         }
         router.patch("/api/workspaces/{id}") { request, context in try await patch(request, context) }
-        router.delete("/api/workspaces/{id}") { _, context in
+        router.delete("/api/workspaces/{id}") { request, context in
             let caller = try context.caller()
             let id = try context.parameters.require("id")
-            try await api.access.require([.owner], in: id, caller)
-            let workspace = try await api.repository.deleteWorkspace(id: id)
-            // The event tells every socket of the workspace, which the broadcast
-            // listener then closes with 4003.
-            try await api.publish(.workspaceUpdated, workspace: id, by: caller, [("workspace", workspace), ("deleted", true)])
+            let precondition = try IfMatch.parse(request)
+            try await api.unit { unit in
+                try unit.member(of: id, caller, roles: [.owner])
+                guard let current = try unit.workspace(id: id) else { throw APIError.notMember }
+                try precondition.check(current)
+                let workspace = try unit.deleteWorkspace(id: id)
+                // The event tells every socket of the workspace, which the broadcast
+                // listener then closes with 4003.
+                try EventBatch(unit, workspace: id, by: caller)
+                    .add(.workspaceUpdated, [("workspace", workspace), ("deleted", true)])
+            }
             return Response(status: .noContent)
         }
     }
@@ -51,27 +57,39 @@ struct WorkspaceRoutes {
         guard Self.isValidSlug(slug) else {
             throw APIError.badRequest("field 'slug' must be 1 to 64 of a-z, 0-9 and '-', starting with a letter or digit")
         }
-        let (workspace, owner) = try await api.repository.createWorkspace(
-            name: name, slug: slug, description: body.description, ownerUserID: caller.userID
-        )
-        try await api.publish(.workspaceUpdated, workspace: workspace.id, by: caller, [("workspace", workspace)])
-        try await api.publish(.memberAdded, workspace: workspace.id, by: caller, [("member", owner)])
-        return try JSONResponse.encode(workspace, status: .created)
+        let description = body.description
+        let workspace = try await api.unit { unit in
+            let (workspace, owner) = try unit.createWorkspace(
+                name: name, slug: slug, description: description, ownerUserID: caller.userID
+            )
+            let batch = EventBatch(unit, workspace: workspace.id, by: caller)
+            try batch.add(.workspaceUpdated, [("workspace", workspace)])
+            try batch.add(.memberAdded, [("member", owner)])
+            return workspace
+        }
+        return try JSONResponse.versioned(workspace, status: .created)
     }
 
     private func patch(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
         let id = try context.parameters.require("id")
-        try await api.access.require(AccessControl.managers, in: id, caller)
+        let precondition = try IfMatch.parse(request)
         let body = try await RequestBody.decode(PatchBody.self, from: request)
         if let name = body.name, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 200 {
             throw APIError.badRequest("field 'name' must be 1 to 200 characters")
         }
-        let workspace = try await api.repository.updateWorkspace(
-            id: id, name: body.name?.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description, settings: body.settings
-        )
-        try await api.publish(.workspaceUpdated, workspace: id, by: caller, [("workspace", workspace)])
-        return try JSONResponse.encode(workspace)
+        let workspace = try await api.unit { unit in
+            try unit.member(of: id, caller, roles: AccessControl.managers)
+            guard var workspace = try unit.workspace(id: id) else { throw APIError.notMember }
+            try precondition.check(workspace)
+            if let name = body.name { workspace.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if let description = body.description { workspace.description = description }
+            if let settings = body.settings { workspace.settings = settings }
+            workspace = try unit.updateWorkspace(workspace)
+            try EventBatch(unit, workspace: id, by: caller).add(.workspaceUpdated, [("workspace", workspace)])
+            return workspace
+        }
+        return try JSONResponse.versioned(workspace)
     }
 
     static func slug(from name: String) -> String {

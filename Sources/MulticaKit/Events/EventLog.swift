@@ -66,19 +66,14 @@ public struct PruneReport: Sendable, Hashable {
 /// The durable, per-workspace sequenced event log (SPEC §4).
 ///
 /// Implementations own their storage; no SQL or database type crosses this seam.
-/// `append` must assign each workspace's `seq` densely from 1 — no gap, no duplicate —
-/// even under concurrent callers, and make the batch durable before it returns: the
-/// caller delivers the returned envelopes to sockets only after that.
+/// Events are appended only by units of work (`UnitOfWork.append`), inside the
+/// transaction that changes the rows they describe; this protocol is the read side.
+/// Each workspace's `seq` is dense from 1 — no gap, no duplicate.
 ///
-/// Threading: `append` is synchronous because its one caller is the publisher's own
-/// serial writer thread. Reads and pruning are `async` and must never block a thread
-/// of the cooperative pool: with two cores that pool has two threads, and a few
-/// sockets replaying at once would otherwise starve every request of the server.
+/// Threading: reads and pruning are `async` and must never block a thread of the
+/// cooperative pool: with two cores that pool has two threads, and a few sockets
+/// replaying at once would otherwise starve every request of the server.
 public protocol EventLog: Sendable {
-    /// Appends `events` in one transaction and returns them with their `seq`, in order.
-    /// Throws without storing any of them if the transaction fails.
-    func append(_ events: [NewEvent]) throws -> [EventEnvelope]
-
     /// Events of `workspace` with `seq > since`, ascending, at most `limit`.
     func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope]
 

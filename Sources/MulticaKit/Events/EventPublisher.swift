@@ -2,61 +2,76 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// Persist-then-deliver: appends events to the log and, only once they are durable,
-/// publishes them on the bus, in `seq` order.
+/// Persist-then-deliver for units of work: runs each request's unit (its reads, row
+/// changes and events) in a write transaction and, only once it is committed, publishes
+/// its events on the bus, in `seq` order.
 ///
 /// Threading: one serial writer owns both steps, so the order in which events reach
 /// the bus is exactly the order of their `seq` in each workspace. Callers from any
-/// task enqueue a request and suspend; the writer takes every request waiting at that
-/// moment and appends them in one transaction (group commit), then publishes and
-/// resumes each caller with its own envelopes.
+/// task enqueue a unit and suspend; the writer takes every unit waiting at that moment
+/// and hands them to the backend as one group (group commit: one transaction, one
+/// savepoint per unit), then publishes and resumes each caller with its own result.
 ///
-/// Failure: if the combined transaction fails, each request is retried alone so that
-/// one bad request cannot fail the others; a request whose append fails is resumed
-/// with the error and nothing of it is published.
+/// Failure: a unit that throws is rolled back alone by the backend and its caller gets
+/// the error; the other units of the group still commit. If the group's commit itself
+/// fails, each unit is run again alone, so one bad unit cannot fail the others (a unit's
+/// closure must therefore do nothing but storage work: it may run more than once, and
+/// only its last run counts). Nothing of a failed unit is published.
 public final class EventPublisher: Sendable {
-    /// The log refused the append. Never the caller's fault: request validation
-    /// happens before publishing, so this is a server error (HTTP 500).
-    public struct AppendFailed: Error, CustomStringConvertible {
-        public let underlying: any Error
-        public var description: String { "event append failed: \(underlying)" }
-    }
-
-    private struct Request: Sendable {
-        let events: [NewEvent]
-        let continuation: CheckedContinuation<[EventEnvelope], any Error>
+    private struct Pending: Sendable {
+        let body: UnitBody
+        let resume: @Sendable (UnitOutcome) -> Void
     }
 
     private struct Queue: Sendable {
-        var requests: [Request] = []
+        var units: [Pending] = []
         var draining = false
     }
 
     public let bus: EventBus
-    private let log: any EventLog
+    private let backend: any TransactionalBackend
     private let queue = Mutex(Queue())
-    private let writer = DispatchQueue(label: "multica.event-writer")
+    private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
 
-    public init(log: any EventLog, bus: EventBus, logger: Logger = Logger(label: "multica.publisher")) {
-        self.log = log
+    public init(backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher")) {
+        self.backend = backend
         self.bus = bus
         self.logger = logger
     }
 
-    /// Appends `events` (one transaction) and delivers them; returns them with their
-    /// `seq`. Throws, delivering nothing, if they could not be stored.
-    @discardableResult
-    public func publish(_ events: [NewEvent]) async throws -> [EventEnvelope] {
-        guard !events.isEmpty else { return [] }
-        return try await withCheckedThrowingContinuation { continuation in
+    /// Runs `work` as one unit of work and returns its value with its committed events.
+    /// Throws, storing and delivering nothing of it, when `work` or the commit fails.
+    public func unit<Value: Sendable>(
+        _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
+    ) async throws -> Committed<Value> {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Committed<Value>, any Error>) in
+            let pending = Pending(body: { unit in try work(unit) }) { outcome in
+                switch outcome {
+                case .committed(let value, let events):
+                    // The body returned a `Value`: the cast cannot fail.
+                    continuation.resume(returning: Committed(value: value as! Value, events: events))
+                case .failed(let error):
+                    continuation.resume(throwing: error)
+                }
+            }
             let startDrain = queue.withLock { queue in
-                queue.requests.append(Request(events: events, continuation: continuation))
+                queue.units.append(pending)
                 defer { queue.draining = true }
                 return !queue.draining
             }
             if startDrain { writer.async { self.drain() } }
         }
+    }
+
+    /// Appends `events` as one unit (one transaction) and delivers them; returns them
+    /// with their `seq`.
+    @discardableResult
+    public func publish(_ events: [NewEvent]) async throws -> [EventEnvelope] {
+        guard !events.isEmpty else { return [] }
+        return try await unit { unit in
+            for event in events { unit.append(event) }
+        }.events
     }
 
     @discardableResult
@@ -67,36 +82,39 @@ public final class EventPublisher: Sendable {
     /// Writer thread only.
     private func drain() {
         while true {
-            let batch: [Request] = queue.withLock { queue in
-                let taken = queue.requests
-                queue.requests.removeAll(keepingCapacity: true)
+            let group: [Pending] = queue.withLock { queue in
+                let taken = queue.units
+                queue.units.removeAll(keepingCapacity: true)
                 if taken.isEmpty { queue.draining = false }
                 return taken
             }
-            guard !batch.isEmpty else { return }
-            commit(batch)
+            guard !group.isEmpty else { return }
+            commit(group)
         }
     }
 
-    private func commit(_ batch: [Request]) {
-        let stored: [EventEnvelope]
+    /// Writer thread only.
+    private func commit(_ group: [Pending]) {
+        let outcomes: [UnitOutcome]
         do {
-            stored = try log.append(batch.flatMap(\.events))
+            outcomes = try backend.run(group.map(\.body))
         } catch {
-            if batch.count > 1 {
-                for request in batch { commit([request]) }
+            if group.count > 1 {
+                for pending in group { commit([pending]) }
             } else {
-                logger.error("event append failed", metadata: ["error": "\(error)"])
-                batch[0].continuation.resume(throwing: AppendFailed(underlying: error))
+                logger.error("unit of work failed to commit", metadata: ["error": "\(error)"])
+                group[0].resume(.failed(error))
             }
             return
         }
-        for event in stored { bus.publish(event) }
-        var offset = 0
-        for request in batch {
-            let slice = Array(stored[offset..<(offset + request.events.count)])
-            offset += request.events.count
-            request.continuation.resume(returning: slice)
+        for case .committed(_, let events) in outcomes {
+            for event in events { bus.publish(event) }
+        }
+        for (pending, outcome) in zip(group, outcomes) {
+            if case .failed(let error as EventAppendFailed) = outcome {
+                logger.error("event append failed", metadata: ["error": "\(error.underlying)"])
+            }
+            pending.resume(outcome)
         }
     }
 }

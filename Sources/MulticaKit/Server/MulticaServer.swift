@@ -23,7 +23,7 @@ public final class MulticaServer: Sendable {
     public let hub: Hub
     public let realtime: RealtimeService
     let tokens: TokenService
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
     private let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopRequested = Mutex(false)
@@ -39,7 +39,7 @@ public final class MulticaServer: Sendable {
         self.repository = repository
         self.eventLog = SQLiteEventLog(database: database)
         self.bus = EventBus(logger: logger)
-        self.publisher = EventPublisher(log: eventLog, bus: bus, logger: logger)
+        self.publisher = EventPublisher(backend: repository, bus: bus, logger: logger)
         let metrics = RealtimeMetrics()
         self.hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
         if let fault = configuration.routingFault {

@@ -3,9 +3,10 @@ import Foundation
 /// The agent-task lifecycle of SPEC §6.
 ///
 /// `plan(from:to:)` is the pure decision of what an issue change does to its tasks;
-/// the other methods change storage and return what happened, with the events to
-/// publish, in the order SPEC §6 lists them. Handlers publish those events in one
-/// call and never decide anything about tasks themselves.
+/// the other methods run inside the request's unit of work: they change rows through
+/// it and append their events to it, in the order SPEC §6 lists them, so the task, the
+/// issue, the agent, the inbox items and every event commit together or not at all.
+/// Handlers never decide anything about tasks themselves.
 ///
 /// Decisions where the spec is silent:
 /// - Enqueueing happens when an issue is created, or its status or assignee changes,
@@ -23,8 +24,8 @@ import Foundation
 ///   issue's status alone (the creator gets "Agent blocked"). These transitions do
 ///   not cancel the task that caused them.
 /// - A transition from the wrong state (completing a cancelled task…) is 409.
-struct TaskService: Sendable {
-    let repository: any Repository
+struct TaskService {
+    let unit: any UnitOfWork
 
     /// What an issue change does to the issue's tasks.
     struct Plan: Sendable, Equatable {
@@ -50,55 +51,47 @@ struct TaskService: Sendable {
         return plan
     }
 
-    /// Applies `plan(from:to:)`: cancels, then enqueues. Returns the agents that went
-    /// back to idle because their running task was cancelled.
+    /// Applies `plan(from:to:)`: cancels, then enqueues; appends `agent:status` for the
+    /// agents that went back to idle because their running task was cancelled.
     @discardableResult
-    func issueChanged(from old: Issue?, to new: Issue) async throws -> (released: [Agent], enqueued: AgentTask?) {
+    func issueChanged(from old: Issue?, to new: Issue, into batch: EventBatch) throws -> AgentTask? {
         let plan = Self.plan(from: old, to: new)
-        var released: [Agent] = []
         if plan.cancelOpenTasks {
-            released = try await cancelOpenTasks(issueID: new.id)
+            try cancelOpenTasks(issueID: new.id, into: batch)
         }
-        var enqueued: AgentTask?
-        if let enqueue = plan.enqueue {
-            enqueued = try await repository.enqueueTask(
-                workspace: new.workspaceID, agentID: enqueue.agentID, issueID: new.id, priority: enqueue.priority
-            )
-        }
-        return (released, enqueued)
+        guard let enqueue = plan.enqueue else { return nil }
+        return try unit.enqueueTask(workspace: new.workspaceID, agentID: enqueue.agentID, issueID: new.id, priority: enqueue.priority)
     }
 
-    /// Cancels the issue's open tasks (before it is deleted or changed); returns the
-    /// agents set back to idle.
-    func cancelOpenTasks(issueID: String) async throws -> [Agent] {
-        let cancelled = try await repository.cancelOpenTasks(issueID: issueID)
-        var released: [Agent] = []
-        var seen: Set<String> = []
-        for task in cancelled where seen.insert(task.agentID).inserted {
-            if let agent = try await settle(agentID: task.agentID), agent.changed { released.append(agent.agent) }
+    /// Cancels the issue's open tasks (before it is deleted or changed) and appends
+    /// `agent:status` for each agent set back to idle.
+    func cancelOpenTasks(issueID: String, into batch: EventBatch) throws {
+        let now = StorageClock.now()
+        var agents: [String] = []
+        for var task in try unit.openTasks(issueID: issueID) {
+            task.status = .cancelled
+            task.completedAt = now
+            _ = try unit.updateTask(task)
+            if !agents.contains(task.agentID) { agents.append(task.agentID) }
         }
-        return released
+        for agentID in agents {
+            if let settled = try settle(agentID: agentID), settled.changed { try batch.add(agentStatus: [settled.agent]) }
+        }
     }
 
     // MARK: - Daemon
 
-    /// The result of a daemon call: the task as it now is, and the events to publish.
-    struct Outcome: Sendable {
-        var task: AgentTask
-        var batch: EventBatch
-    }
-
     /// Dispatches the agent's next task: `agent:status` (working), `task:dispatch`.
     /// Nil when nothing is queued or the agent is at `max_concurrent_tasks`.
-    func claim(agent: Agent) async throws -> Outcome? {
-        guard let task = try await repository.claimTask(agentID: agent.id) else { return nil }
-        guard let issue = try await repository.issue(id: task.issueID) else { throw APIError.notFound("issue") }
+    func claim(agentID: String, into batch: EventBatch) throws -> AgentTask? {
+        guard let agent = try unit.agent(id: agentID) else { throw APIError.notFound("agent") }
+        guard let task = try unit.claimTask(agentID: agent.id) else { return nil }
+        guard let issue = try unit.issue(id: task.issueID) else { throw APIError.notFound("issue") }
         var working = agent
         if working.status != .working {
             working.status = .working
-            working = try await repository.updateAgent(working)
+            working = try unit.updateAgent(working)
         }
-        var batch = EventBatch(workspace: task.workspaceID, actorType: .agent, actorID: agent.id)
         try batch.add(agentStatus: [working])
         try batch.add(
             .taskDispatch,
@@ -107,61 +100,67 @@ struct TaskService: Sendable {
                 ("workspace_id", task.workspaceID), ("priority", task.priority), ("issue", issue),
             ]
         )
-        return Outcome(task: task, batch: batch)
+        return task
     }
 
     /// dispatched → running; the issue moves to `in_progress`: `issue:updated`.
-    func start(_ task: AgentTask) async throws -> Outcome {
+    func start(_ task: AgentTask, into batch: EventBatch) throws -> AgentTask {
         try requireState(task, [.dispatched])
-        let started = try await repository.startTask(id: task.id)
-        var batch = EventBatch(workspace: task.workspaceID, actorType: .agent, actorID: task.agentID)
-        if var issue = try await repository.issue(id: task.issueID) {
+        var started = task
+        started.status = .running
+        started.startedAt = StorageClock.now()
+        started = try unit.updateTask(started)
+        if var issue = try unit.issue(id: task.issueID) {
             issue.status = .inProgress
-            try batch.add(.issueUpdated, [("issue", try await repository.updateIssue(issue))])
+            try batch.add(.issueUpdated, [("issue", try unit.updateIssue(issue))])
         }
-        return Outcome(task: started, batch: batch)
+        return started
     }
 
     /// `task:progress` {task_id, summary, step, total}; the task must be dispatched or running.
-    func progress(_ task: AgentTask, summary: String, step: Int?, total: Int?) throws -> Outcome {
+    func progress(_ task: AgentTask, summary: String, step: Int?, total: Int?, into batch: EventBatch) throws {
         try requireState(task, [.dispatched, .running])
-        var batch = EventBatch(workspace: task.workspaceID, actorType: .agent, actorID: task.agentID)
         try batch.add(.taskProgress, [("task_id", task.id), ("summary", summary), ("step", step), ("total", total)])
-        return Outcome(task: task, batch: batch)
     }
 
     /// → completed: `issue:updated` (in_review), `inbox:new` (review requested),
     /// `agent:status`, `task:completed`.
-    func complete(_ task: AgentTask, result: String?) async throws -> Outcome {
+    func complete(_ task: AgentTask, result: String?, into batch: EventBatch) throws -> AgentTask {
         try requireState(task, [.dispatched, .running])
-        let completed = try await repository.completeTask(id: task.id, result: result)
-        var batch = EventBatch(workspace: task.workspaceID, actorType: .agent, actorID: task.agentID)
-        if var issue = try await repository.issue(id: task.issueID) {
+        var completed = task
+        completed.status = .completed
+        completed.completedAt = StorageClock.now()
+        completed.result = result
+        completed = try unit.updateTask(completed)
+        if var issue = try unit.issue(id: task.issueID) {
             issue.status = .inReview
-            issue = try await repository.updateIssue(issue)
+            issue = try unit.updateIssue(issue)
             try batch.add(.issueUpdated, [("issue", issue)])
-            try batch.add(inbox: try await store(InboxService.taskCompleted(issue: issue)))
+            try batch.add(inbox: try store(InboxService.taskCompleted(issue: issue)))
         }
-        try await finish(completed, into: &batch, event: .taskCompleted)
-        return Outcome(task: completed, batch: batch)
+        try finish(completed, into: batch, event: .taskCompleted)
+        return completed
     }
 
     /// → failed: `inbox:new` (agent blocked), `agent:status`, `task:failed`.
-    func fail(_ task: AgentTask, error: String?) async throws -> Outcome {
+    func fail(_ task: AgentTask, error: String?, into batch: EventBatch) throws -> AgentTask {
         try requireState(task, [.dispatched, .running])
-        let failed = try await repository.failTask(id: task.id, error: error)
-        var batch = EventBatch(workspace: task.workspaceID, actorType: .agent, actorID: task.agentID)
-        if let issue = try await repository.issue(id: task.issueID) {
-            try batch.add(inbox: try await store(InboxService.taskFailed(issue: issue, error: error)))
+        var failed = task
+        failed.status = .failed
+        failed.completedAt = StorageClock.now()
+        failed.error = error
+        failed = try unit.updateTask(failed)
+        if let issue = try unit.issue(id: task.issueID) {
+            try batch.add(inbox: try store(InboxService.taskFailed(issue: issue, error: error)))
         }
-        try await finish(failed, into: &batch, event: .taskFailed)
-        return Outcome(task: failed, batch: batch)
+        try finish(failed, into: batch, event: .taskFailed)
+        return failed
     }
 
     // MARK: - Helpers
 
-    private func finish(_ task: AgentTask, into batch: inout EventBatch, event: EventType) async throws {
-        if let settled = try await settle(agentID: task.agentID) {
+    private func finish(_ task: AgentTask, into batch: EventBatch, event: EventType) throws {
+        if let settled = try settle(agentID: task.agentID) {
             try batch.add(agentStatus: [settled.agent])
         }
         try batch.add(
@@ -170,19 +169,18 @@ struct TaskService: Sendable {
     }
 
     /// Sets a working agent with no dispatched or running task back to idle.
-    private func settle(agentID: String) async throws -> (agent: Agent, changed: Bool)? {
-        guard var agent = try await repository.agent(id: agentID) else { return nil }
-        guard agent.status == .working, try await repository.activeTaskCount(agentID: agentID) == 0 else {
+    private func settle(agentID: String) throws -> (agent: Agent, changed: Bool)? {
+        guard var agent = try unit.agent(id: agentID) else { return nil }
+        guard agent.status == .working, try unit.activeTaskCount(agentID: agentID) == 0 else {
             return (agent, false)
         }
         agent.status = .idle
-        return (try await repository.updateAgent(agent), true)
+        return (try unit.updateAgent(agent), true)
     }
 
-    func store(_ drafts: [NewInboxItem]) async throws -> [InboxItem] {
-        var items: [InboxItem] = []
-        for draft in drafts { items.append(try await repository.createInboxItem(draft)) }
-        return items
+    /// Stores the inbox items of a trigger (each becomes one `inbox:new`).
+    func store(_ drafts: [NewInboxItem]) throws -> [InboxItem] {
+        try drafts.map { try unit.createInboxItem($0) }
     }
 
     private func requireState(_ task: AgentTask, _ allowed: Set<TaskStatus>) throws {

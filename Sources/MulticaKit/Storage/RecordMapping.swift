@@ -20,7 +20,7 @@ extension Workspace: StoredRecord {
         self.init(
             id: try row.string("id"), name: try row.string("name"), slug: try row.string("slug"),
             description: row["description"], settings: try row.json("settings"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), version: row["version"] ?? 1
         )
     }
 
@@ -28,7 +28,7 @@ extension Workspace: StoredRecord {
         [
             ("name", name), ("slug", slug), ("description", description),
             ("settings", (try? ColumnCodec.json(settings)) ?? "{}"),
-            ("created_at", ColumnCodec.text(createdAt)), ("updated_at", ColumnCodec.text(updatedAt)),
+            ("created_at", ColumnCodec.text(createdAt)), ("updated_at", ColumnCodec.text(updatedAt)), ("version", version),
         ]
     }
 }
@@ -69,7 +69,7 @@ extension Issue: StoredRecord {
             parentIssueID: row["parent_issue_id"], acceptanceCriteria: try row.json("acceptance_criteria"),
             contextRefs: try row.json("context_refs"), position: row["position"] ?? 0,
             dueDate: try row.optionalDate("due_date"), createdAt: try row.date("created_at"),
-            updatedAt: try row.date("updated_at")
+            updatedAt: try row.date("updated_at"), version: row["version"] ?? 1
         )
     }
 
@@ -82,7 +82,7 @@ extension Issue: StoredRecord {
             ("acceptance_criteria", (try? ColumnCodec.json(acceptanceCriteria)) ?? "[]"),
             ("context_refs", (try? ColumnCodec.json(contextRefs)) ?? "[]"), ("position", position),
             ("due_date", ColumnCodec.text(dueDate)), ("created_at", ColumnCodec.text(createdAt)),
-            ("updated_at", ColumnCodec.text(updatedAt)),
+            ("updated_at", ColumnCodec.text(updatedAt)), ("version", version),
         ]
     }
 }
@@ -94,7 +94,7 @@ extension Comment: StoredRecord {
         self.init(
             id: try row.string("id"), issueID: try row.string("issue_id"), authorType: try row.value("author_type"),
             authorID: try row.string("author_id"), content: try row.string("content"), type: try row.value("type"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), version: row["version"] ?? 1
         )
     }
 
@@ -102,7 +102,7 @@ extension Comment: StoredRecord {
         [
             ("issue_id", issueID), ("author_type", authorType.rawValue), ("author_id", authorID), ("content", content),
             ("type", type.rawValue), ("created_at", ColumnCodec.text(createdAt)),
-            ("updated_at", ColumnCodec.text(updatedAt)),
+            ("updated_at", ColumnCodec.text(updatedAt)), ("version", version),
         ]
     }
 }
@@ -118,7 +118,7 @@ extension Agent: StoredRecord {
             status: try row.value("status"), maxConcurrentTasks: row["max_concurrent_tasks"] ?? 1,
             ownerID: row["owner_id"], skills: try row.string("skills"), tools: try row.json("tools"),
             triggers: try row.json("triggers"), createdAt: try row.date("created_at"),
-            updatedAt: try row.date("updated_at")
+            updatedAt: try row.date("updated_at"), version: row["version"] ?? 1
         )
     }
 
@@ -128,7 +128,7 @@ extension Agent: StoredRecord {
             ("runtime_mode", runtimeMode.rawValue), ("visibility", visibility.rawValue), ("status", status.rawValue),
             ("max_concurrent_tasks", maxConcurrentTasks), ("owner_id", ownerID), ("skills", skills),
             ("tools", (try? ColumnCodec.json(tools)) ?? "[]"), ("triggers", (try? ColumnCodec.json(triggers)) ?? "[]"),
-            ("created_at", ColumnCodec.text(createdAt)), ("updated_at", ColumnCodec.text(updatedAt)),
+            ("created_at", ColumnCodec.text(createdAt)), ("updated_at", ColumnCodec.text(updatedAt)), ("version", version),
         ]
     }
 }

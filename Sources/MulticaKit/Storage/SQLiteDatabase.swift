@@ -72,6 +72,12 @@ public final class SQLiteDatabase: Sendable {
         do { return try pool.write(body) } catch { throw StorageError.translate(error) }
     }
 
+    /// The writer connection with no transaction opened: the caller opens its own
+    /// (units of work use `BEGIN IMMEDIATE` and a savepoint per unit).
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.writeWithoutTransaction(body) } catch { throw StorageError.translate(error) }
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.read(body) } catch { throw StorageError.translate(error) }
     }

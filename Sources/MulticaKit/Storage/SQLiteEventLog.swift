@@ -11,46 +11,45 @@ public final class SQLiteEventLog: EventLog {
         self.database = database
     }
 
-    public func append(_ events: [NewEvent]) throws -> [EventEnvelope] {
-        guard !events.isEmpty else { return [] }
-        return try database.write { db in
-            // Seqs are read and assigned inside the write transaction: GRDB serializes
-            // writers, so concurrent callers each see the head the previous one left.
-            var heads: [String: Int64] = [:]
-            var order: [String] = []
-            for event in events where heads[event.workspaceID] == nil {
-                heads[event.workspaceID] = try Int64.fetchOne(
-                    db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [event.workspaceID]
-                ) ?? 0
-                order.append(event.workspaceID)
-            }
-            // The payload is bound as bytes and stored as TEXT without any re-encoding.
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, synthetic, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
-                """)
-            var envelopes: [EventEnvelope] = []
-            envelopes.reserveCapacity(events.count)
-            for event in events {
-                let seq = heads[event.workspaceID, default: 0] + 1
-                heads[event.workspaceID] = seq
-                try insert.execute(arguments: [
-                    event.workspaceID, seq, event.id, event.type.rawValue, event.actorType.rawValue, event.actorID,
-                    StorageClock.millis(event.timestamp), event.synthetic, Data(event.payload.bytes),
-                ])
-                var envelope = event.sequenced(seq)
-                envelope.timestamp = StorageClock.truncate(event.timestamp)
-                envelopes.append(envelope)
-            }
-            let cursor = try db.cachedStatement(sql: """
-                INSERT INTO event_cursor (workspace_id, head_seq) VALUES (?, ?)
-                ON CONFLICT(workspace_id) DO UPDATE SET head_seq = excluded.head_seq
-                """)
-            for workspace in order {
-                try cursor.execute(arguments: [workspace, heads[workspace]])
-            }
-            return envelopes
+    /// Appends `events` inside the caller's transaction (a unit of work's savepoint) and
+    /// returns them with their `seq`. Seqs are read and assigned in that transaction: the
+    /// writer is serialized, so every unit sees the head the previous one left, and a
+    /// rolled-back unit leaves the cursor as it was (no gap).
+    static func append(_ events: [NewEvent], in db: Database) throws -> [EventEnvelope] {
+        var heads: [String: Int64] = [:]
+        var order: [String] = []
+        for event in events where heads[event.workspaceID] == nil {
+            heads[event.workspaceID] = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?"), arguments: [event.workspaceID]
+            ) ?? 0
+            order.append(event.workspaceID)
         }
+        // The payload is bound as bytes and stored as TEXT without any re-encoding.
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, synthetic, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
+            """)
+        var envelopes: [EventEnvelope] = []
+        envelopes.reserveCapacity(events.count)
+        for event in events {
+            let seq = heads[event.workspaceID, default: 0] + 1
+            heads[event.workspaceID] = seq
+            try insert.execute(arguments: [
+                event.workspaceID, seq, event.id, event.type.rawValue, event.actorType.rawValue, event.actorID,
+                StorageClock.millis(event.timestamp), event.synthetic, Data(event.payload.bytes),
+            ])
+            var envelope = event.sequenced(seq)
+            envelope.timestamp = StorageClock.truncate(event.timestamp)
+            envelopes.append(envelope)
+        }
+        let cursor = try db.cachedStatement(sql: """
+            INSERT INTO event_cursor (workspace_id, head_seq) VALUES (?, ?)
+            ON CONFLICT(workspace_id) DO UPDATE SET head_seq = excluded.head_seq
+            """)
+        for workspace in order {
+            try cursor.execute(arguments: [workspace, heads[workspace]])
+        }
+        return envelopes
     }
 
     public func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope] {

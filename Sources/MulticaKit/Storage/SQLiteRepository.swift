@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// The SQLite implementation of every repository protocol.
-public final class SQLiteRepository: Repository {
+/// The SQLite backend: the async reads of every repository protocol (on GRDB's reader
+/// pool) and the unit-of-work runner (on its writer).
+public final class SQLiteRepository: Repository, TransactionalBackend {
     let database: SQLiteDatabase
 
     public init(database: SQLiteDatabase) {
@@ -10,6 +11,39 @@ public final class SQLiteRepository: Repository {
     }
 
     public func isReachable() async -> Bool { await database.isReachable() }
+
+    // MARK: - Units of work
+
+    /// Runs `units` in one `BEGIN IMMEDIATE` transaction, each in its own savepoint: a
+    /// unit that throws (or whose events cannot be appended) is rolled back to its
+    /// savepoint and reported failed, and the next unit goes on. Throws when the
+    /// transaction itself cannot begin or commit; then nothing of the group is stored.
+    public func run(_ units: [UnitBody]) throws -> [UnitOutcome] {
+        try database.writeWithoutTransaction { db in
+            var outcomes: [UnitOutcome] = []
+            outcomes.reserveCapacity(units.count)
+            try db.inTransaction(.immediate) {
+                outcomes.removeAll(keepingCapacity: true)
+                for body in units {
+                    var outcome = UnitOutcome.failed(StorageError.unavailable("unit did not run"))
+                    try db.inSavepoint {
+                        let unit = SQLiteUnitOfWork(db)
+                        do {
+                            let value = try body(unit)
+                            outcome = .committed(value: value, events: try unit.flushEvents())
+                            return .commit
+                        } catch {
+                            outcome = .failed(error)
+                            return .rollback
+                        }
+                    }
+                    outcomes.append(outcome)
+                }
+                return .commit
+            }
+            return outcomes
+        }
+    }
 
     // MARK: - Users
 
@@ -41,37 +75,10 @@ public final class SQLiteRepository: Repository {
         )
     }
 
-    // MARK: - Workspaces
-
-    public func createWorkspace(name: String, slug: String, description: String?, ownerUserID: String) async throws -> (Workspace, Member) {
-        guard !name.isEmpty, !slug.isEmpty else { throw StorageError.invalid("workspace name and slug must not be empty") }
-        guard !ownerUserID.isEmpty else { throw StorageError.invalid("owner user id must not be empty") }
-        let now = StorageClock.now()
-        let workspace = Workspace(
-            id: Identifier.make("ws"), name: name, slug: slug, description: description, settings: [:],
-            createdAt: now, updatedAt: now
-        )
-        return try await database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM workspace WHERE slug = ?", arguments: [slug]) == true {
-                throw StorageError.conflict("slug '\(slug)' is taken")
-            }
-            try Workspace.insert(workspace, db)
-            let member = try Self.insertMember(db, workspace: workspace.id, userID: ownerUserID, role: .owner, now: now)
-            return (workspace, member)
-        }
-    }
+    // MARK: - Reads
 
     public func workspaces(forUser user: String) async throws -> [Workspace] {
-        try await database.read { db in
-            try Workspace.fetchAll(
-                db,
-                sql: """
-                    SELECT workspace.* FROM workspace JOIN member ON member.workspace_id = workspace.id
-                    WHERE member.user_id = ? ORDER BY workspace.created_at, workspace.id
-                    """,
-                arguments: [user]
-            )
-        }
+        try await database.read { db in try SQLiteReads.workspaces(db, forUser: user) }
     }
 
     public func allWorkspaces() async throws -> [Workspace] {
@@ -82,43 +89,8 @@ public final class SQLiteRepository: Repository {
         try await database.read { db in try Workspace.fetchOne(db, id: id) }
     }
 
-    public func updateWorkspace(id: String, name: String?, description: String?, settings: [String: JSONValue]?) async throws -> Workspace {
-        if let name, name.isEmpty { throw StorageError.invalid("workspace name must not be empty") }
-        return try await database.write { db in
-            var workspace = try Workspace.require(db, id: id)
-            if let name { workspace.name = name }
-            if let description { workspace.description = description }
-            if let settings { workspace.settings = settings }
-            workspace.updatedAt = StorageClock.now()
-            try Workspace.update(workspace, db)
-            return workspace
-        }
-    }
-
-    @discardableResult
-    public func deleteWorkspace(id: String) async throws -> Workspace {
-        try await database.write { db in try Workspace.delete(db, id: id) }
-    }
-
-    // MARK: - Members
-
     public func members(workspace: String) async throws -> [Member] {
-        try await database.read { db in
-            try Member.fetchAll(
-                db, sql: "\(Member.selectSQL) WHERE member.workspace_id = ? ORDER BY member.created_at, member.id",
-                arguments: [workspace]
-            )
-        }
-    }
-
-    public func addMember(workspace: String, userID: String, role: MemberRole) async throws -> Member {
-        guard !userID.isEmpty else { throw StorageError.invalid("user id must not be empty") }
-        return try await database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM workspace WHERE id = ?", arguments: [workspace]) == true else {
-                throw StorageError.notFound("workspace \(workspace)")
-            }
-            return try Self.insertMember(db, workspace: workspace, userID: userID, role: role, now: StorageClock.now())
-        }
+        try await database.read { db in try SQLiteReads.members(db, workspace: workspace) }
     }
 
     public func member(id: String) async throws -> Member? {
@@ -126,31 +98,52 @@ public final class SQLiteRepository: Repository {
     }
 
     public func membership(workspace: String, user: String) async throws -> Member? {
+        try await database.read { db in try SQLiteReads.membership(db, workspace: workspace, user: user) }
+    }
+
+    public func issue(id: String) async throws -> Issue? {
+        try await database.read { db in try Issue.fetchOne(db, id: id) }
+    }
+
+    public func issues(workspace: String, status: IssueStatus?, assignee: String?, limit: Int?) async throws -> [Issue] {
         try await database.read { db in
-            try Member.fetchOne(
-                db, sql: "\(Member.selectSQL) WHERE member.workspace_id = ? AND member.user_id = ?",
-                arguments: [workspace, user]
-            )
+            try SQLiteReads.issues(db, workspace: workspace, status: status, assignee: assignee, limit: limit)
         }
     }
 
-    @discardableResult
-    public func removeMember(id: String) async throws -> Member {
-        try await database.write { db in try Member.delete(db, id: id) }
+    public func comment(id: String) async throws -> Comment? {
+        try await database.read { db in try Comment.fetchOne(db, id: id) }
     }
 
-    static func insertMember(_ db: Database, workspace: String, userID: String, role: MemberRole, now: Date) throws -> Member {
-        try ensureUser(db, id: userID)
-        if try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM member WHERE workspace_id = ? AND user_id = ?", arguments: [workspace, userID]
-        ) == true {
-            throw StorageError.conflict("user \(userID) is already a member of \(workspace)")
-        }
-        let member = Member(
-            id: Identifier.make("mem"), workspaceID: workspace, userID: userID, role: role, createdAt: now,
-            name: nil, email: nil
-        )
-        try Member.insert(member, db)
-        return try Member.require(db, id: member.id)
+    public func comments(issue: String) async throws -> [Comment] {
+        try await database.read { db in try SQLiteReads.comments(db, issue: issue) }
+    }
+
+    public func agent(id: String) async throws -> Agent? {
+        try await database.read { db in try Agent.fetchOne(db, id: id) }
+    }
+
+    public func agents(workspace: String) async throws -> [Agent] {
+        try await database.read { db in try SQLiteReads.agents(db, workspace: workspace) }
+    }
+
+    public func inboxItems(workspace: String, recipient: String) async throws -> [InboxItem] {
+        try await database.read { db in try SQLiteReads.inboxItems(db, workspace: workspace, recipient: recipient) }
+    }
+
+    public func inboxItem(id: String) async throws -> InboxItem? {
+        try await database.read { db in try InboxItem.fetchOne(db, id: id) }
+    }
+
+    public func task(id: String) async throws -> AgentTask? {
+        try await database.read { db in try AgentTask.fetchOne(db, id: id) }
+    }
+
+    public func tasks(issueID: String) async throws -> [AgentTask] {
+        try await database.read { db in try SQLiteReads.tasks(db, issueID: issueID) }
+    }
+
+    public func activeTaskCount(agentID: String) async throws -> Int {
+        try await database.read { db in try SQLiteReads.activeTaskCount(db, agentID: agentID) }
     }
 }

@@ -10,7 +10,15 @@ enum StorageSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try v1(db) }
+        migrator.registerMigration("v2-versions") { db in try v2(db) }
         return migrator
+    }
+
+    /// Optimistic-concurrency versions (SPEC §4 "Versions"): 1 on create, +1 per change.
+    private static func v2(_ db: Database) throws {
+        for table in ["workspace", "issue", "comment", "agent"] {
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)")
+        }
     }
 
     private static func v1(_ db: Database) throws {

@@ -13,6 +13,12 @@ import Testing
 struct APIResponse: Sendable, CustomStringConvertible {
     let status: Int
     let body: Data
+    var headers: [String: String] = [:]
+
+    /// A response header, by case-insensitive name.
+    func header(_ name: String) -> String? {
+        headers.first { $0.key.lowercased() == name.lowercased() }?.value
+    }
 
     var text: String { String(decoding: body, as: UTF8.self) }
     var description: String { "\(status) \(text)" }
@@ -54,7 +60,9 @@ struct APIClient: Sendable {
         return try await withTimeout(20, "\(method) \(path)") {
             let (data, response) = try await APIClient.session.data(for: sendable)
             guard let http = response as? HTTPURLResponse else { throw TimedOut(what: "no HTTP response") }
-            return APIResponse(status: http.statusCode, body: data)
+            var headers: [String: String] = [:]
+            for case (let name as String, let value as String) in http.allHeaderFields { headers[name] = value }
+            return APIResponse(status: http.statusCode, body: data, headers: headers)
         }
     }
 

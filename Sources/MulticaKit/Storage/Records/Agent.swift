@@ -18,11 +18,13 @@ public struct Agent: Sendable, Codable, Hashable {
     public var triggers: [JSONValue]
     public var createdAt: Date
     public var updatedAt: Date
+    /// 1 on create, +1 per change; sent as `ETag` and checked against `If-Match` (SPEC §4).
+    public var version: Int
 
     public init(
         id: String, workspaceID: String, name: String, description: String, avatarURL: String?,
         runtimeMode: AgentRuntimeMode, visibility: AgentVisibility, status: AgentStatus, maxConcurrentTasks: Int,
-        ownerID: String?, skills: String, tools: [JSONValue], triggers: [JSONValue], createdAt: Date, updatedAt: Date
+        ownerID: String?, skills: String, tools: [JSONValue], triggers: [JSONValue], createdAt: Date, updatedAt: Date, version: Int = 1
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -39,6 +41,7 @@ public struct Agent: Sendable, Codable, Hashable {
         self.triggers = triggers
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,6 +53,7 @@ public struct Agent: Sendable, Codable, Hashable {
         case ownerID = "owner_id"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case version
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -69,6 +73,7 @@ public struct Agent: Sendable, Codable, Hashable {
         try c.encode(triggers, forKey: .triggers)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(version, forKey: .version)
     }
 }
 

@@ -10,10 +10,12 @@ public struct Comment: Sendable, Codable, Hashable {
     public var type: CommentType
     public var createdAt: Date
     public var updatedAt: Date
+    /// 1 on create, +1 per change; sent as `ETag` and checked against `If-Match` (SPEC §4).
+    public var version: Int
 
     public init(
         id: String, issueID: String, authorType: ActorType, authorID: String, content: String,
-        type: CommentType, createdAt: Date, updatedAt: Date
+        type: CommentType, createdAt: Date, updatedAt: Date, version: Int = 1
     ) {
         self.id = id
         self.issueID = issueID
@@ -23,6 +25,7 @@ public struct Comment: Sendable, Codable, Hashable {
         self.type = type
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,6 +35,7 @@ public struct Comment: Sendable, Codable, Hashable {
         case authorID = "author_id"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case version
     }
 }
 

@@ -19,12 +19,14 @@ public struct Issue: Sendable, Codable, Hashable {
     public var dueDate: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// 1 on create, +1 per change; sent as `ETag` and checked against `If-Match` (SPEC §4).
+    public var version: Int
 
     public init(
         id: String, workspaceID: String, title: String, description: String?, status: IssueStatus,
         priority: IssuePriority, assigneeType: AssigneeType?, assigneeID: String?, creatorType: ActorType,
         creatorID: String, parentIssueID: String?, acceptanceCriteria: [String], contextRefs: [JSONValue],
-        position: Double, dueDate: Date?, createdAt: Date, updatedAt: Date
+        position: Double, dueDate: Date?, createdAt: Date, updatedAt: Date, version: Int = 1
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -43,6 +45,7 @@ public struct Issue: Sendable, Codable, Hashable {
         self.dueDate = dueDate
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
@@ -58,6 +61,7 @@ public struct Issue: Sendable, Codable, Hashable {
         case dueDate = "due_date"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case version
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +83,7 @@ public struct Issue: Sendable, Codable, Hashable {
         try c.encode(dueDate, forKey: .dueDate)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(version, forKey: .version)
     }
 }
 

@@ -9,10 +9,12 @@ public struct Workspace: Sendable, Codable, Hashable {
     public var settings: [String: JSONValue]
     public var createdAt: Date
     public var updatedAt: Date
+    /// 1 on create, +1 per change; sent as `ETag` and checked against `If-Match` (SPEC §4).
+    public var version: Int
 
     public init(
         id: String, name: String, slug: String, description: String?, settings: [String: JSONValue],
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, version: Int = 1
     ) {
         self.id = id
         self.name = name
@@ -21,12 +23,14 @@ public struct Workspace: Sendable, Codable, Hashable {
         self.settings = settings
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, slug, description, settings
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case version
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -38,5 +42,6 @@ public struct Workspace: Sendable, Codable, Hashable {
         try c.encode(settings, forKey: .settings)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(version, forKey: .version)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Event-log append throughput: `events` synthetic events appended to a fresh SQLite
-/// log (WAL, the server's settings) in transactions of `batchSize`, as the publisher's
-/// group commit does, with no HTTP and no sockets.
+/// log (WAL, the server's settings) in units of work of `batchSize` events, each its own
+/// transaction, with no HTTP and no sockets.
 public enum AppendBench {
     public struct Report: Sendable, Codable, Equatable {
         public var events: Int
@@ -24,7 +24,7 @@ public enum AppendBench {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try SQLiteDatabase(path: directory.appendingPathComponent("append.db").path)
-        let log = SQLiteEventLog(database: database)
+        let backend = SQLiteRepository(database: database)
         let payload = RawJSONObject(trusted: Array(FanoutBench.payload(bytes: payloadBytes, sendTime: BenchSystem.monotonicNanos()).utf8))
         let type = EventType(rawValue: "bench:append")!
         var remaining = events
@@ -34,7 +34,8 @@ public enum AppendBench {
             let batch = (0..<n).map { i in
                 NewEvent(type: type, workspaceID: "ws_bench_\(i % 4)", actorType: .member, actorID: "usr_bench", payload: payload, synthetic: true)
             }
-            _ = try log.append(batch)
+            let outcomes = try backend.run([{ unit in for event in batch { unit.append(event) }; return () }])
+            if case .failed(let error) = outcomes[0] { throw error }
             remaining -= n
         }
         let seconds = Double(BenchSystem.monotonicNanos() - start) / 1e9

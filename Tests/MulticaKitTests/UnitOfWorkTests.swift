@@ -1,0 +1,172 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import MulticaKit
+
+/// SPEC §4 "One request, one unit of work" and "Versions", through a real server.
+@Suite("Unit of work and versions")
+struct UnitOfWorkTests {
+    /// Two clients change disjoint fields of one object at the same moment, 30 rounds:
+    /// each read-modify-write reads inside its own transaction, so both changes stick.
+    @Test func concurrentPartialUpdatesOfAnIssueBothStick() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let bob = try await server.client("bob")
+            let workspace = try await alice.createWorkspace()
+            try await alice.addMember("bob", to: workspace)
+            let issue = try await alice.expect(201, "POST", "/api/issues", object: [
+                "workspace_id": .string(workspace), "title": .string("start"),
+            ]).string("id")
+            var lost: [String] = []
+            for round in 0..<30 {
+                async let a = alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("title \(round)")])
+                async let b = bob.send("PUT", "/api/issues/\(issue)", object: ["description": .string("description \(round)")])
+                let (ra, rb) = try await (a, b)
+                #expect(ra.status == 200 && rb.status == 200)
+                let now = try await alice.expect(200, "GET", "/api/issues/\(issue)")
+                if now.string("title") != "title \(round)" || now.string("description") != "description \(round)" {
+                    lost.append("round \(round): \(now.string("title")) / \(now.string("description"))")
+                }
+            }
+            #expect(lost.isEmpty, "lost updates: \(lost)")
+            let final = try await alice.expect(200, "GET", "/api/issues/\(issue)")
+            #expect(final["version"]?.intValue == 61)
+            // The last issue:updated carries exactly what GET returns.
+            let last = try #require(try await alice.events(workspace).last { $0.type == .issueUpdated })
+            #expect(last.payloadJSON["issue"] == final)
+        }
+    }
+
+    @Test func concurrentPartialUpdatesOfAnAgentBothStick() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let bob = try await server.client("bob")
+            let workspace = try await alice.createWorkspace()
+            try await alice.addMember("bob", to: workspace, role: "admin")
+            let agent = try await alice.expect(201, "POST", "/api/agents", object: [
+                "workspace_id": .string(workspace), "name": .string("bot"),
+            ]).string("id")
+            var lost = 0
+            for round in 0..<30 {
+                async let a = alice.send("PUT", "/api/agents/\(agent)", object: ["name": .string("bot \(round)")])
+                async let b = bob.send("PUT", "/api/agents/\(agent)", object: ["skills": .string("skill \(round)")])
+                let (ra, rb) = try await (a, b)
+                #expect(ra.status == 200 && rb.status == 200)
+                let now = try await alice.expect(200, "GET", "/api/agents/\(agent)")
+                if now.string("name") != "bot \(round)" || now.string("skills") != "skill \(round)" { lost += 1 }
+            }
+            #expect(lost == 0)
+            let final = try await alice.expect(200, "GET", "/api/agents/\(agent)")
+            let last = try #require(try await alice.events(workspace).last { $0.type == .agentStatus })
+            #expect(last.payloadJSON["agent"] == final)
+        }
+    }
+
+    @Test func staleIfMatchAnswers412WithTheCurrentObjectAndChangesNothing() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let workspace = try await alice.createWorkspace()
+            let created = try await alice.send("POST", "/api/issues", object: ["workspace_id": .string(workspace), "title": .string("v1")])
+            #expect(created.status == 201)
+            #expect(created.header("ETag") == "\"1\"")
+            let issue = try created.json().string("id")
+
+            let fetched = try await alice.send("GET", "/api/issues/\(issue)")
+            #expect(fetched.header("ETag") == "\"1\"")
+            let current = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("v2")], headers: ["If-Match": "\"1\""])
+            #expect(current.status == 200)
+            #expect(current.header("ETag") == "\"2\"")
+            #expect(try current.json()["version"]?.intValue == 2)
+
+            let head = try await alice.headSeq(workspace)
+            let stale = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("lost")], headers: ["If-Match": "\"1\""])
+            #expect(stale.status == 412)
+            #expect(stale.error == "version mismatch")
+            #expect(try stale.json()["current"]?.string("title") == "v2")
+            #expect(try stale.json()["current"]?["version"]?.intValue == 2)
+            let staleDelete = try await alice.send("DELETE", "/api/issues/\(issue)", headers: ["If-Match": "W/\"1\""])
+            #expect(staleDelete.status == 412)
+            #expect(try await alice.headSeq(workspace) == head, "a refused precondition publishes nothing")
+            #expect(try await alice.expect(200, "GET", "/api/issues/\(issue)").string("title") == "v2")
+
+            let malformed = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("x")], headers: ["If-Match": "abc"])
+            #expect(malformed.status == 400)
+            #expect(malformed.error?.contains("If-Match") == true)
+            let any = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("v3")], headers: ["If-Match": "*"])
+            #expect(any.header("ETag") == "\"3\"")
+
+            // The same rule for workspaces, comments and agents.
+            let ws = try await alice.send("PATCH", "/api/workspaces/\(workspace)", object: ["name": .string("B")], headers: ["If-Match": "\"9\""])
+            #expect(ws.status == 412)
+            #expect(try ws.json()["current"]?["version"]?.intValue == 1)
+            let comment = try await alice.expect(201, "POST", "/api/issues/\(issue)/comments", object: ["content": .string("hi")]).string("id")
+            let edit = try await alice.send("PUT", "/api/comments/\(comment)", object: ["content": .string("hello")], headers: ["If-Match": "\"1\""])
+            #expect(edit.header("ETag") == "\"2\"")
+            #expect(try await alice.send("PUT", "/api/comments/\(comment)", object: ["content": .string("x")], headers: ["If-Match": "\"1\""]).status == 412)
+            let agent = try await alice.expect(201, "POST", "/api/agents", object: ["workspace_id": .string(workspace), "name": .string("bot")]).string("id")
+            #expect(try await alice.send("PUT", "/api/agents/\(agent)", object: ["name": .string("x")], headers: ["If-Match": "\"2\""]).status == 412)
+            #expect(try await alice.send("DELETE", "/api/agents/\(agent)", headers: ["If-Match": "\"1\""]).status == 204)
+        }
+    }
+
+    /// Many concurrent units share group commits; the ones whose precondition fails roll
+    /// back alone, and every other one commits with dense seqs.
+    @Test func failingUnitsInAGroupCommitNeverFailTheOthers() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let workspace = try await alice.createWorkspace()
+            let issue = try await alice.expect(201, "POST", "/api/issues", object: ["workspace_id": .string(workspace), "title": .string("x")]).string("id")
+            let head = try await alice.headSeq(workspace)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        let headers = i.isMultiple(of: 2) ? ["If-Match": "\"999\""] : [:]
+                        return try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("t\(i)")], headers: headers).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 20)
+            #expect(statuses.filter { $0 == 412 }.count == 20)
+            let events = try await alice.events(workspace, since: head)
+            #expect(events.map(\.seq) == Array((head + 1)...(head + 20)))
+            #expect(try await alice.expect(200, "GET", "/api/issues/\(issue)")["version"]?.intValue == 21)
+        }
+    }
+
+    /// A unit whose events cannot be appended is rolled back whole: 500, the row is
+    /// unchanged, and no socket sees anything of it.
+    @Test func aUnitWhoseEventAppendFailsLeavesItsRowsUnchanged() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let workspace = try await alice.createWorkspace()
+            let issue = try await alice.expect(201, "POST", "/api/issues", object: ["workspace_id": .string(workspace), "title": .string("before")]).string("id")
+            let token = try await server.token("alice")
+            let head = try await alice.headSeq(workspace)
+            let socket = try await TestSocket.connect(
+                port: server.port, path: "/ws?workspace_id=\(workspace)&since=\(head)", headers: ["Authorization": "Bearer \(token)"]
+            )
+            defer { Task { await socket.close() } }
+            _ = try await socket.texts(1)  // hello
+
+            try server.server.database.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            let refused = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("after"), "status": .string("todo")])
+            #expect(refused.status == 500)
+            #expect(refused.error == "internal error")
+            let unchanged = try await alice.expect(200, "GET", "/api/issues/\(issue)")
+            #expect(unchanged.string("title") == "before")
+            #expect(unchanged.string("status") == "backlog")
+            #expect(unchanged["version"]?.intValue == 1)
+            let comment = try await alice.send("POST", "/api/issues/\(issue)/comments", object: ["content": .string("c")])
+            #expect(comment.status == 500)
+            #expect(try await alice.expect(200, "GET", "/api/issues/\(issue)/comments").arrayValue?.isEmpty == true)
+
+            try server.server.database.execute(sql: "DROP TRIGGER refuse_events")
+            _ = try await alice.expect(200, "PUT", "/api/issues/\(issue)", object: ["title": .string("later")])
+            // The first event the socket gets is the later change: nothing of the failed units was delivered.
+            let next = try EventJSON.decoder.decode(EventEnvelope.self, from: Data(try await socket.texts(1)[0].utf8))
+            #expect(next.seq == head + 1)
+            #expect(next.payloadJSON["issue"]?.string("title") == "later")
+        }
+    }
+}
