@@ -82,8 +82,9 @@ struct EventRoutes {
         return JSONResponse.bytes(body, status: .created)
     }
 
-    /// One `{type, workspace_id, payload}` object.
-    static func parse(_ bytes: [UInt8], fieldPrefix: String, actor: Principal) throws -> NewEvent {
+    /// One `{type, workspace_id, payload}` object. With `socketWorkspace` (a socket's
+    /// publish frame) `workspace_id` may be left out, and if given must be that workspace.
+    static func parse(_ bytes: [UInt8], fieldPrefix: String, actor: Principal, socketWorkspace: String? = nil) throws -> NewEvent {
         let members: [JSONScanner.Member]
         do {
             members = try JSONScanner.objectMembers(bytes)
@@ -104,7 +105,17 @@ struct EventRoutes {
                 "field '\(fieldPrefix)type': unknown event type '\(typeName)' (a catalog type, or family:name of a-z, 0-9, _ outside the catalog families)"
             )
         }
-        let workspace = field("workspace_id") == nil && type.isWorkspaceless ? "" : try string("workspace_id")
+        let workspace: String
+        if field("workspace_id") == nil, type.isWorkspaceless {
+            workspace = ""
+        } else if field("workspace_id") == nil, let socketWorkspace {
+            workspace = socketWorkspace
+        } else {
+            workspace = try string("workspace_id")
+            if let socketWorkspace, workspace != socketWorkspace {
+                throw APIError.badRequest("field '\(fieldPrefix)workspace_id' must be the socket's workspace")
+            }
+        }
         if type.isWorkspaceless != workspace.isEmpty {
             throw APIError.badRequest(
                 type.isWorkspaceless

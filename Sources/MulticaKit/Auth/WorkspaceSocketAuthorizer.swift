@@ -24,6 +24,14 @@ public struct WorkspaceSocketAuthorizer: SocketAuthorizer {
             guard let value = Int64(raw), value >= 0 else { return .failure(.badSince) }
             since = value
         }
+        var subscribes = true
+        if let raw = request.query["subscribe"] {
+            switch raw {
+            case "true", "1": subscribes = true
+            case "false", "0": subscribes = false
+            default: return .failure(.badSubscribe)
+            }
+        }
         let claims: TokenClaims
         do {
             claims = try await tokens.verify(token)
@@ -31,7 +39,8 @@ public struct WorkspaceSocketAuthorizer: SocketAuthorizer {
             return .failure(.invalidToken)
         }
         let identity = SocketIdentity(
-            userID: claims.subject, workspaceID: workspace, isAdmin: claims.isAdmin, expiresAt: claims.expiresAt, since: since
+            userID: claims.subject, workspaceID: workspace, isAdmin: claims.isAdmin, expiresAt: claims.expiresAt, since: since,
+            subscribes: subscribes
         )
         do {
             return try await isAllowed(identity) ? .success(identity) : .failure(.notMember)

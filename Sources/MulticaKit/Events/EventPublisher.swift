@@ -45,23 +45,36 @@ public final class EventPublisher: Sendable {
     public func unit<Value: Sendable>(
         _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
     ) async throws -> Committed<Value> {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Committed<Value>, any Error>) in
-            let pending = Pending(body: { unit in try work(unit) }) { outcome in
-                switch outcome {
-                case .committed(let value, let events):
-                    // The body returned a `Value`: the cast cannot fail.
-                    continuation.resume(returning: Committed(value: value as! Value, events: events))
-                case .failed(let error):
-                    continuation.resume(throwing: error)
-                }
-            }
-            let startDrain = queue.withLock { queue in
-                queue.units.append(pending)
-                defer { queue.draining = true }
-                return !queue.draining
-            }
-            if startDrain { writer.async { self.drain() } }
+        try await withCheckedThrowingContinuation { continuation in
+            submit(work) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues `work` as one unit of work without waiting; `completion` runs on the
+    /// writer thread once the unit is committed or has failed, and must not block.
+    ///
+    /// Units are committed in the order they are submitted, and completions run in
+    /// that order too: a caller that submits from one thread (a socket's event loop)
+    /// gets its units' `seq`s and completions in submission order.
+    public func submit<Value: Sendable>(
+        _ work: @escaping @Sendable (any UnitOfWork) throws -> Value,
+        completion: @escaping @Sendable (Result<Committed<Value>, any Error>) -> Void
+    ) {
+        let pending = Pending(body: { unit in try work(unit) }) { outcome in
+            switch outcome {
+            case .committed(let value, let events):
+                // The body returned a `Value`: the cast cannot fail.
+                completion(.success(Committed(value: value as! Value, events: events)))
+            case .failed(let error):
+                completion(.failure(error))
+            }
+        }
+        let startDrain = queue.withLock { queue in
+            queue.units.append(pending)
+            defer { queue.draining = true }
+            return !queue.draining
+        }
+        if startDrain { writer.async { self.drain() } }
     }
 
     /// Appends `events` as one unit (one transaction) and delivers them; returns them

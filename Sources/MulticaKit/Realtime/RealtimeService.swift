@@ -17,14 +17,17 @@ public final class RealtimeService: Sendable {
     private let authorizer: any SocketAuthorizer
     private let log: any EventLog
     private let allowedOrigins: Set<String>
+    private let publishing: (any SocketPublishing)?
     private let logger: Logger
     private let replayPageSize = 500
     private let shuttingDown = Atomic<Bool>(false)
 
     public init(
         hub: Hub, authorizer: any SocketAuthorizer, log: any EventLog, settings: SocketSettings,
-        metrics: RealtimeMetrics, allowedOrigins: [String] = [], logger: Logger = Logger(label: "multica.ws")
+        metrics: RealtimeMetrics, allowedOrigins: [String] = [], publishing: (any SocketPublishing)? = nil,
+        logger: Logger = Logger(label: "multica.ws")
     ) {
+        self.publishing = publishing
         self.hub = hub
         self.authorizer = authorizer
         self.log = log
@@ -64,7 +67,9 @@ public final class RealtimeService: Sendable {
         let writer = RawFrameWriter()
         try pipeline.addHandler(writer, position: .first)
         let output = try pipeline.context(handler: writer)
-        let handler = SocketConnectionHandler(identity: identity, settings: settings, metrics: metrics, output: output)
+        let handler = SocketConnectionHandler(
+            identity: identity, settings: settings, metrics: metrics, output: output, publishing: publishing
+        )
         try pipeline.addHandler(handler)
         return SocketHandle(handler: handler, eventLoop: channel.eventLoop)
     }
@@ -83,6 +88,8 @@ public final class RealtimeService: Sendable {
             handle.sendText(Self.hello(identity: identity, head: bounds.head, recovered: recovered))
             if !(await authorizer.isStillAuthorized(identity)) {
                 handle.close(.membershipRevoked)
+            } else if !identity.subscribes {
+                handle.finishReplay(through: bounds.head)
             } else {
                 let through = try await replay(to: handle, after: since)
                 handle.finishReplay(through: through)

@@ -67,12 +67,22 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// Where encoded frames are written: the context of `RawFrameWriter`, at the head
     /// of the pipeline.
     private let output: ChannelHandlerContext
+    /// Where `publish` frames go; nil on a server that does not accept them.
+    private let publishing: (any SocketPublishing)?
+    /// Answers to publish frames, released in frame order.
+    private var replies = PublishReplies()
+    /// True while reading is paused because too many publishes are unanswered.
+    private var readPaused = false
 
-    init(identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics, output: ChannelHandlerContext) {
+    init(
+        identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics, output: ChannelHandlerContext,
+        publishing: (any SocketPublishing)? = nil
+    ) {
         self.output = output
         self.identity = identity
         self.settings = settings
         self.metrics = metrics
+        self.publishing = publishing
     }
 
     // MARK: Lifecycle
@@ -132,6 +142,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// write is the first since the last flush, so the caller flushes this socket once
     /// after its batch.
     func deliverLive(_ frame: ByteBuffer, seq: Int64?) -> Bool {
+        guard identity.subscribes else { return false }
         switch phase {
         case .replaying:
             replayBuffer.append(Pending(frame: frame, seq: seq))
@@ -203,6 +214,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     func deliverLiveRun(
         _ run: ByteBuffer, frames: Int, firstSeq: Int64?, lastSeq runLast: Int64?, each: () -> [(ByteBuffer, Int64?)]
     ) -> Bool {
+        guard identity.subscribes else { return false }
         guard case .live = phase, firstSeq.map({ $0 > lastSeq }) ?? true else {
             var first = false
             for (frame, seq) in each() where deliverLive(frame, seq: seq) { first = true }
@@ -335,14 +347,71 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         if inboundOpcode == .text { handleText(message) }
     }
 
-    /// `{"type":"ping"}` is answered with `{"type":"pong"}`; anything else is ignored.
+    /// `{"type":"ping"}` is answered with `{"type":"pong"}`; `{"type":"publish",…}` is
+    /// published (SPEC §7); anything else is ignored.
     private func handleText(_ message: ByteBuffer) {
         let bytes = Array(message.readableBytesView)
         guard let members = try? JSONScanner.objectMembers(bytes),
-              let type = members.first(where: { $0.key == "type" }),
-              bytes[type.valueRange].elementsEqual(#""ping""#.utf8)
+              let type = members.first(where: { $0.key == "type" })
         else { return }
-        sendText(Array(#"{"type":"pong"}"#.utf8))
+        let kind = bytes[type.valueRange]
+        if kind.elementsEqual(#""ping""#.utf8) {
+            sendText(Array(#"{"type":"pong"}"#.utf8))
+        } else if kind.elementsEqual(#""publish""#.utf8) {
+            handlePublish(bytes, members)
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Past this many unanswered publishes the socket stops being read (TCP pushes
+    /// back on the client; nothing is dropped), and reading resumes below half of it.
+    static let maxUnacked = 1000
+
+    private func handlePublish(_ bytes: [UInt8], _ members: [JSONScanner.Member]) {
+        guard !isClosing, let context else { return }
+        let ticket = replies.reserve()
+        var ref: String?
+        if let raw = members.first(where: { $0.key == "ref" }) {
+            ref = JSONScanner.decodeString(bytes[raw.valueRange])
+            guard let value = ref, value.count <= 64 else {
+                ref = nil
+                return answer(ticket, ref: nil, .error(status: 400, message: "field 'ref' must be a string of at most 64 characters"))
+            }
+        }
+        guard let publishing else {
+            return answer(ticket, ref: ref, .error(status: 501, message: "publishing over the socket is not enabled"))
+        }
+        guard let event = members.first(where: { $0.key == "event" }), bytes[event.valueRange].first == UInt8(ascii: "{") else {
+            return answer(ticket, ref: ref, .error(status: 400, message: "field 'event' must be a JSON object"))
+        }
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let replyRef = ref
+        publishing.publish(event: Array(bytes[event.valueRange]), from: identity) { reply in
+            loop.execute { this.value.answer(ticket, ref: replyRef, reply) }
+        }
+        if replies.pending >= Self.maxUnacked, !readPaused {
+            readPaused = true
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        }
+    }
+
+    /// Records the answer of publish `ticket` and writes every answer now due, in order.
+    private func answer(_ ticket: Int, ref: String?, _ reply: PublishReply) {
+        let ready = replies.fill(ticket, with: reply.frame(ref: ref))
+        guard let context, !ready.isEmpty else { return }
+        if !isClosing {
+            for frame in ready {
+                output.write(NIOAny(WebSocketFrameBytes.encode(.text, payload: frame, allocator: context.channel.allocator)), promise: nil)
+            }
+            output.flush()
+        }
+        if readPaused, replies.pending <= Self.maxUnacked / 2 {
+            readPaused = false
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            context.read()
+        }
     }
 
     private func sendPing() {

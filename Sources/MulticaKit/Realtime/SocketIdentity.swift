@@ -10,13 +10,17 @@ public struct SocketIdentity: Sendable, Hashable {
     public var expiresAt: Date
     /// `?since=` from the upgrade request, if any.
     public var since: Int64?
+    /// False for a publish-only socket (`?subscribe=false`): it gets hello, acks and
+    /// pongs, never events.
+    public var subscribes: Bool
 
-    public init(userID: String, workspaceID: String, isAdmin: Bool, expiresAt: Date, since: Int64?) {
+    public init(userID: String, workspaceID: String, isAdmin: Bool, expiresAt: Date, since: Int64?, subscribes: Bool = true) {
         self.userID = userID
         self.workspaceID = workspaceID
         self.isAdmin = isAdmin
         self.expiresAt = expiresAt
         self.since = since
+        self.subscribes = subscribes
     }
 }
 
@@ -38,6 +42,7 @@ public struct UpgradeRejection: Error, Sendable, Hashable {
     public static let notMember = UpgradeRejection(status: 403, message: "not a member of this workspace", reason: "not_member")
     public static let originNotAllowed = UpgradeRejection(status: 403, message: "origin not allowed", reason: "origin")
     public static let badSince = UpgradeRejection(status: 400, message: "since must be a non-negative integer", reason: "bad_since")
+    public static let badSubscribe = UpgradeRejection(status: 400, message: "subscribe must be true or false", reason: "bad_subscribe")
     public static let notFound = UpgradeRejection(status: 404, message: "not found", reason: "not_found")
     public static let unavailable = UpgradeRejection(status: 503, message: "server unavailable", reason: "unavailable")
 

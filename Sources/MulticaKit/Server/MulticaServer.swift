@@ -49,7 +49,7 @@ public final class MulticaServer: Sendable {
             hub: hub,
             authorizer: WorkspaceSocketAuthorizer(tokens: tokens, members: repository, workspaces: repository),
             log: eventLog, settings: configuration.sockets, metrics: metrics,
-            allowedOrigins: configuration.allowedOrigins, logger: logger
+            allowedOrigins: configuration.allowedOrigins, publishing: SocketEventPublisher(publisher: publisher), logger: logger
         )
         BroadcastListener.install(on: bus, hub: hub)
         EventMetricsListener.install(on: bus)
