@@ -37,7 +37,7 @@ _multica_flags() {
         "member remove") echo "--workspace --user --server --token --json --color --help -h" ;;
         "member list") echo "--workspace --server --token --json --color --help -h" ;;
         "emit") echo "--server --token --json --color --help -h" ;;
-        "emit event") echo "--workspace --payload --count --rate --server --token --json --color --help -h" ;;
+        "emit event") echo "--workspace --payload --count --rate --via --server --token --json --color --help -h" ;;
         "tail") echo "--workspace --since --from-start --type --count --no-reconnect --server --token --json --color --help -h" ;;
         "events") echo "--server --token --json --color --help -h" ;;
         "events list") echo "--workspace --since --limit --type --server --token --json --color --help -h" ;;
@@ -119,6 +119,7 @@ _multica_value() {
         "emit event|--payload") echo "FILE" ;;
         "emit event|--count") echo "" ;;
         "emit event|--rate") echo "" ;;
+        "emit event|--via") echo "ws http" ;;
         "emit event|--server") echo "" ;;
         "emit event|--token") echo "" ;;
         "emit event|--color") echo "auto always never" ;;

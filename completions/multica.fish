@@ -144,6 +144,7 @@ complete -c multica -n '__multica_at \'emit event\'' -l workspace -x -d 'Workspa
 complete -c multica -n '__multica_at \'emit event\'' -l payload -r -F -d 'Payload object; default: a realistic payload for TYPE.'
 complete -c multica -n '__multica_at \'emit event\'' -l count -x -d 'Number of events.'
 complete -c multica -n '__multica_at \'emit event\'' -l rate -x -d 'Publish at most this many events per second.'
+complete -c multica -n '__multica_at \'emit event\'' -l via -x -a 'ws http' -d 'ws: pipelined publish frames on one socket; http: POST /api/events batches.'
 complete -c multica -n '__multica_at \'emit event\'' -l server -x -d 'Server base URL.'
 complete -c multica -n '__multica_at \'emit event\'' -l token -x -d 'Access token sent as Authorization: Bearer.'
 complete -c multica -n '__multica_at \'emit event\'' -l json -d 'Print data as JSON.'

@@ -168,6 +168,8 @@ enum CommandTable {
                          help: "Payload object; default: a realistic payload for TYPE."),
                 FlagSpec("count", .int, value: "N", help: "Number of events.", default: "1", minimum: 1),
                 FlagSpec("rate", .int, value: "PER_SEC", help: "Publish at most this many events per second.", minimum: 1),
+                FlagSpec("via", .enumeration(["ws", "http"]), value: "TRANSPORT",
+                         help: "ws: pipelined publish frames on one socket; http: POST /api/events batches.", default: "ws"),
             ],
             details: "Prints each event's seq (NDJSON with --json)."
         ),

@@ -59,7 +59,8 @@ struct EndToEndTests {
         #expect(forbidden.stderr.contains("not a member of this workspace"))
     }
 
-    @Test func tailJSONPrintsExactlyWhatEmitSent() async throws {
+    @Test(arguments: ["ws", "http"])
+    func tailJSONPrintsExactlyWhatEmitSent(via: String) async throws {
         let setup = try await setUp()
         defer { setup.serve.stop() }
         // Start from the current head so the tail sees exactly the emitted events.
@@ -69,11 +70,13 @@ struct EndToEndTests {
         defer { tail.stop() }
         let payload = #"{"big":12345678901234567890,"f":1.50,"k":"v"}"#
         let custom = try await CLI.run(
-            ["emit", "event", "deploy:finished", "--workspace", setup.workspace, "--payload", payload, "--json"], environment: setup.env
+            ["emit", "event", "deploy:finished", "--workspace", setup.workspace, "--payload", payload, "--json", "--via", via],
+            environment: setup.env
         )
         #expect(custom.code == 0, "\(custom.stderr)")
         let generated = try await CLI.run(
-            ["emit", "event", "issue:created", "--workspace", setup.workspace, "--count", "3", "--json"], environment: setup.env
+            ["emit", "event", "issue:created", "--workspace", setup.workspace, "--count", "3", "--json", "--via", via],
+            environment: setup.env
         )
         #expect(generated.code == 0, "\(generated.stderr)")
         #expect(try await tail.waitForExit() == 0, "\(tail.stderr)")
@@ -83,6 +86,7 @@ struct EndToEndTests {
         let received = try envelopes(tail.stdoutLines)
         #expect(received.map(\.seq) == [3, 4, 5, 6])
         #expect(received.map(\.id) == acks.compactMap { $0["id"]?.stringValue })
+        #expect(acks.map { $0["seq"]?.intValue } == [3, 4, 5, 6])
         #expect(received.map(\.type.rawValue) == ["deploy:finished", "issue:created", "issue:created", "issue:created"])
         #expect(String(decoding: received[0].payload.bytes, as: UTF8.self) == payload, "payload relayed byte for byte")
         #expect(received.allSatisfy { $0.synthetic && $0.workspaceID == setup.workspace })

@@ -80,10 +80,11 @@ public final class MulticaSocket: Sendable {
         channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// The query string of `/ws`.
-    public static func path(workspaceID: String, since: Int64?) -> String {
+    /// The query string of `/ws`; `subscribe: false` asks for a publish-only socket.
+    public static func path(workspaceID: String, since: Int64?, subscribe: Bool = true) -> String {
         var path = "/ws?workspace_id=\(ServerAddress.escape(workspaceID))"
         if let since { path += "&since=\(since)" }
+        if !subscribe { path += "&subscribe=false" }
         return path
     }
 
@@ -93,10 +94,10 @@ public final class MulticaSocket: Sendable {
     }
 
     public static func connect(
-        server: ServerAddress, token: String?, workspaceID: String, since: Int64?,
+        server: ServerAddress, token: String?, workspaceID: String, since: Int64?, subscribe: Bool = true,
         settings: Settings = Settings(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(ClientError) -> MulticaSocket {
-        let path = Self.path(workspaceID: workspaceID, since: since)
+        let path = Self.path(workspaceID: workspaceID, since: since, subscribe: subscribe)
         let url = server.url(path)
         let (stream, continuation) = AsyncStream<SocketEvent>.makeStream()
 

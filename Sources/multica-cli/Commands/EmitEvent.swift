@@ -1,7 +1,7 @@
 import Foundation
 import MulticaKit
 
-/// `emit event TYPE --workspace W [--payload JSON|@FILE|-] [--count N] [--rate R]`
+/// `emit event TYPE --workspace W [--payload JSON|@FILE|-] [--count N] [--rate R] [--via ws|http]`
 enum EmitEventCommand {
     static let maxPayloadBytes = 64 * 1024
 
@@ -21,8 +21,11 @@ enum EmitEventCommand {
         }
         let count = flags.int("count") ?? 1
         let client = try API.client(context)
-        let plan = Emitter.Plan(type: type, workspaceID: workspace, count: count, rate: flags.int("rate"), payload: payload,
-                                recipientID: TokenInspection.unverifiedClaims(client.http.token ?? "")?.subject)
+        let plan = Emitter.Plan(
+            type: type, workspaceID: workspace, count: count, rate: flags.int("rate"), payload: payload,
+            recipientID: TokenInspection.unverifiedClaims(client.http.token ?? "")?.subject,
+            transport: Emitter.Transport(rawValue: flags.string("via") ?? "ws") ?? .ws
+        )
 
         let t = context.terminal
         let json = flags.bool("json")
