@@ -51,8 +51,14 @@ struct CrashConsistencyTests {
                     }
                 }
             }
-            // Kill at a different moment of each round, mid-write.
-            try await Task.sleep(for: .milliseconds(250 + 170 * round))
+            // Kill at a different moment of each round, mid-write: after a growing number
+            // of answered writes (not a fixed time: a loaded machine answers slowly).
+            let target = 15 * (round + 1)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while state.accepted.load(ordering: .relaxed) < target, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...60)))
             serve.process.signal(SIGKILL)
             state.stopped.store(true, ordering: .relaxed)
             await writers.value

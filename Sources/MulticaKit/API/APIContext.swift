@@ -11,11 +11,13 @@ public struct APIContext: Sendable {
     public let eventLog: any EventLog
     public let access: AccessControl
 
-    public init(repository: any Repository, publisher: EventPublisher, eventLog: any EventLog) {
+    /// - Parameter memberships: the membership cache shared with the socket authorizer,
+    ///   installed on the publisher's bus by the server.
+    public init(repository: any Repository, publisher: EventPublisher, eventLog: any EventLog, memberships: MembershipCache) {
         self.repository = repository
         self.publisher = publisher
         self.eventLog = eventLog
-        self.access = AccessControl(members: repository)
+        self.access = AccessControl(members: CachingMemberStore(base: repository, cache: memberships))
     }
 
     /// Runs one request's unit of work and returns the closure's value once it and its

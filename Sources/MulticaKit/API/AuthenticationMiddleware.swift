@@ -11,6 +11,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     let tokens: TokenService
     let users: any UserStore
+    private let verified = VerifiedTokenCache()
     private let seen = SeenUsers()
 
     init(tokens: TokenService, users: any UserStore) {
@@ -25,7 +26,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let claims: TokenClaims
         do {
-            claims = try await tokens.verify(token)
+            claims = try await verified.claims(token, tokens: tokens)
         } catch {
             throw APIError.unauthorized("invalid token: \(error)")
         }

@@ -23,6 +23,7 @@ public final class MulticaServer: Sendable {
     public let hub: Hub
     public let realtime: RealtimeService
     let tokens: TokenService
+    let memberships = MembershipCache()
     let database: SQLiteDatabase
     private let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
@@ -47,10 +48,13 @@ public final class MulticaServer: Sendable {
         }
         self.realtime = RealtimeService(
             hub: hub,
-            authorizer: WorkspaceSocketAuthorizer(tokens: tokens, members: repository, workspaces: repository),
+            authorizer: WorkspaceSocketAuthorizer(
+                tokens: tokens, members: CachingMemberStore(base: repository, cache: memberships), workspaces: repository
+            ),
             log: eventLog, settings: configuration.sockets, metrics: metrics,
             allowedOrigins: configuration.allowedOrigins, publishing: SocketEventPublisher(publisher: publisher), logger: logger
         )
+        memberships.install(on: bus)
         BroadcastListener.install(on: bus, hub: hub)
         EventMetricsListener.install(on: bus)
     }
@@ -100,7 +104,7 @@ public final class MulticaServer: Sendable {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(ErrorMiddleware())
         router.middlewares.add(AuthenticationMiddleware(tokens: tokens, users: repository))
-        let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog)
+        let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog, memberships: memberships)
         HealthRoutes(repository: repository, metrics: MetricsRegistry.shared).register(on: router)
         WebSocketRoute(realtime: realtime).register(on: router)
         WorkspaceRoutes(api: api).register(on: router)
