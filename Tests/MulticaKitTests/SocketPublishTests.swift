@@ -53,6 +53,9 @@ struct SocketPublishTests {
             // A publish-only socket gets no events.
             try await publisher.send(text: #"{"type":"ping"}"#)
             #expect(try await publisher.texts(1)[0] == #"{"type":"pong"}"#)
+            // Every frame handed to the loops was accounted as written: the backlog that
+            // holds commits back is empty again.
+            #expect(server.server.hub.backlog.pending == 0)
         }
     }
 

@@ -30,14 +30,22 @@ public final class EventPublisher: Sendable {
 
     public let bus: EventBus
     private let backend: any TransactionalBackend
+    private let admission: @Sendable () -> Void
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
 
-    public init(backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher")) {
+    /// - Parameter admission: called on the writer thread before each group commit; it
+    ///   may block to hold commits back while delivery is behind (the server passes the
+    ///   hub's `waitForDeliveryRoom`).
+    public init(
+        backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher"),
+        admission: @escaping @Sendable () -> Void = {}
+    ) {
         self.backend = backend
         self.bus = bus
         self.logger = logger
+        self.admission = admission
     }
 
     /// Runs `work` as one unit of work and returns its value with its committed events.
@@ -102,6 +110,7 @@ public final class EventPublisher: Sendable {
                 return taken
             }
             guard !group.isEmpty else { return }
+            admission()
             commit(group)
         }
     }

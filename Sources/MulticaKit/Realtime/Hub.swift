@@ -27,6 +27,8 @@ public final class Hub: Sendable {
     /// several rooms still costs one task per loop.
     private let outboxes = Mutex<[ObjectIdentifier: LoopOutbox]>([:])
     private let allocator = ByteBufferAllocator()
+    /// Frames handed to the loops and not yet written (see `waitForDeliveryRoom`).
+    let backlog = DeliveryBacklog()
     private let metrics: RealtimeMetrics
     private let logger: Logger
     private let fault: RoutingFault?
@@ -45,7 +47,7 @@ public final class Hub: Sendable {
         let outbox = outboxes.withLock { outboxes in
             let key = ObjectIdentifier(handle.eventLoop)
             if let existing = outboxes[key] { return existing }
-            let created = LoopOutbox(loop: handle.eventLoop, metrics: metrics)
+            let created = LoopOutbox(loop: handle.eventLoop, metrics: metrics, backlog: backlog)
             outboxes[key] = created
             return created
         }
@@ -111,6 +113,13 @@ public final class Hub: Sendable {
             let seq: Int64? = workspace == event.workspaceID ? event.seq : nil
             group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles))
         }
+    }
+
+    /// Blocks the calling thread while the event loops are too far behind with
+    /// delivery; the publisher calls it before each group commit. Never call it on an
+    /// event loop.
+    public func waitForDeliveryRoom() {
+        backlog.waitForRoom()
     }
 
     // MARK: Closing

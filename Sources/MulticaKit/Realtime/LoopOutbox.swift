@@ -25,14 +25,17 @@ final class LoopOutbox: Sendable {
     let loop: any EventLoop
     private let state = Mutex(State())
     private let metrics: RealtimeMetrics
+    private let backlog: DeliveryBacklog
     private let allocator = ByteBufferAllocator()
 
-    init(loop: any EventLoop, metrics: RealtimeMetrics) {
+    init(loop: any EventLoop, metrics: RealtimeMetrics, backlog: DeliveryBacklog) {
         self.loop = loop
         self.metrics = metrics
+        self.backlog = backlog
     }
 
     func enqueue(_ delivery: Delivery) {
+        backlog.add(delivery.targets.count)
         let schedule = state.withLock { state in
             state.pending.append(delivery)
             defer { state.scheduled = true }
@@ -82,6 +85,7 @@ final class LoopOutbox: Sendable {
         }
         for handler in touched { handler.flushIfNeeded() }
         metrics.framesDelivered(frames)
+        backlog.remove(frames)
     }
 
     /// The same sockets in the same order (pointer comparison; usually the same array).

@@ -40,9 +40,10 @@ public final class MulticaServer: Sendable {
         self.repository = repository
         self.eventLog = SQLiteEventLog(database: database)
         self.bus = EventBus(logger: logger)
-        self.publisher = EventPublisher(backend: repository, bus: bus, logger: logger)
         let metrics = RealtimeMetrics()
-        self.hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
+        let hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
+        self.hub = hub
+        self.publisher = EventPublisher(backend: repository, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() })
         if let fault = configuration.routingFault {
             logger.warning("ROUTING FAULT INJECTED: events will leak between tenants (test only)", metadata: ["fault": "\(fault.rawValue)"])
         }
