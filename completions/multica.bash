@@ -44,7 +44,7 @@ _multica_flags() {
         "verify") echo "--server --token --json --color --help -h" ;;
         "verify isolation") echo "--server --workspaces --clients --events --token --json --color --help -h" ;;
         "bench") echo "--server --token --json --color --help -h" ;;
-        "bench fanout") echo "--server --server-pid --connections --workspaces --events --rate --payload-bytes --append-only --token --json --color --help -h" ;;
+        "bench fanout") echo "--server --server-pid --connections --workspaces --events --rate --payload-bytes --via --append-only --token --json --color --help -h" ;;
         "completion") echo "--server --token --json --color --help -h" ;;
         "man") echo "--server --token --json --color --help -h" ;;
     esac
@@ -159,6 +159,7 @@ _multica_value() {
         "bench fanout|--events") echo "" ;;
         "bench fanout|--rate") echo "" ;;
         "bench fanout|--payload-bytes") echo "" ;;
+        "bench fanout|--via") echo "ws http" ;;
         "bench fanout|--token") echo "" ;;
         "bench fanout|--color") echo "auto always never" ;;
         "completion|--server") echo "" ;;

@@ -203,6 +203,7 @@ complete -c multica -n '__multica_at \'bench fanout\'' -l workspaces -x -d 'Work
 complete -c multica -n '__multica_at \'bench fanout\'' -l events -x -d 'Events to publish.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l rate -x -d 'Events per second (default: as fast as possible).'
 complete -c multica -n '__multica_at \'bench fanout\'' -l payload-bytes -x -d 'Payload size in bytes.'
+complete -c multica -n '__multica_at \'bench fanout\'' -l via -x -a 'ws http' -d 'ws: pipelined publish frames, one socket per workspace; http: POST /api/events.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l append-only -d 'Measure event-log append throughput only (a temporary SQLite log, batches of 1000; no server).'
 complete -c multica -n '__multica_at \'bench fanout\'' -l token -x -d 'Access token sent as Authorization: Bearer.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l json -d 'Print data as JSON.'

@@ -217,6 +217,8 @@ enum CommandTable {
                 FlagSpec("events", .int, value: "N", help: "Events to publish.", default: "1000", minimum: 1),
                 FlagSpec("rate", .int, value: "R", help: "Events per second (default: as fast as possible).", minimum: 1),
                 FlagSpec("payload-bytes", .int, value: "B", help: "Payload size in bytes.", default: "256", minimum: 2),
+                FlagSpec("via", .enumeration(["ws", "http"]), value: "TRANSPORT",
+                         help: "ws: pipelined publish frames, one socket per workspace; http: POST /api/events.", default: "ws"),
                 FlagSpec("append-only", .bool,
                          help: "Measure event-log append throughput only (a temporary SQLite log, batches of 1000; no server)."),
             ],

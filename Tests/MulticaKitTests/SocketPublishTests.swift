@@ -104,4 +104,32 @@ struct SocketPublishTests {
             #expect(try await alice.headSeq(workspace) == head + Int64(count))
         }
     }
+
+    @Test func aPublishOnlySocketIsClosedWhenItsMemberIsRemoved() async throws {
+        try await LiveServer.with { server in
+            let alice = try await server.client("alice")
+            let workspace = try await alice.createWorkspace()
+            try await alice.addMember("bob", to: workspace)
+            let token = try await server.token("bob")
+            let socket = try await TestSocket.connect(
+                port: server.port, path: "/ws?workspace_id=\(workspace)&subscribe=false", headers: ["Authorization": "Bearer \(token)"]
+            )
+            defer { Task { await socket.close() } }
+            _ = try await socket.texts(1)
+            #expect(server.server.hub.socketCount(workspace: workspace) == 1)
+            try await alice.expect(204, "DELETE", "/api/workspaces/\(workspace)/members/bob")
+            #expect(try await socket.closeCode() == 4003)
+            let owner = try await server.token("alice")
+            do {
+                let socket = try await TestSocket.connect(
+                    port: server.port, path: "/ws?workspace_id=\(workspace)&subscribe=maybe", headers: ["Authorization": "Bearer \(owner)"]
+                )
+                await socket.close()
+                Issue.record("subscribe=maybe was accepted")
+            } catch let refused as TestSocket.Refused {
+                #expect(refused.status == 400)
+                #expect(refused.body.contains("subscribe must be true or false"))
+            }
+        }
+    }
 }

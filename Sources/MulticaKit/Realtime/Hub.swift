@@ -19,7 +19,11 @@ public final class Hub: Sendable {
 
     private struct Room: Sendable {
         var groups: [LoopGroup] = []
-        var isEmpty: Bool { groups.allSatisfy { $0.handles.isEmpty } }
+        /// Publish-only sockets (`?subscribe=false`): never delivered to, but closed
+        /// with the room's other sockets (revoked membership, deleted workspace, shutdown).
+        var publishers: [SocketHandle] = []
+        var isEmpty: Bool { publishers.isEmpty && groups.allSatisfy { $0.handles.isEmpty } }
+        var all: [SocketHandle] { groups.flatMap(\.handles) + publishers }
     }
 
     private let rooms = Mutex<[String: Room]>([:])
@@ -53,7 +57,9 @@ public final class Hub: Sendable {
         }
         rooms.withLock { rooms in
             var room = rooms[handle.identity.workspaceID] ?? Room()
-            if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
+            if !handle.identity.subscribes {
+                room.publishers.append(handle)
+            } else if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
                 room.groups[index].handles.append(handle)
             } else {
                 room.groups.append(LoopGroup(outbox: outbox, handles: [handle]))
@@ -65,6 +71,7 @@ public final class Hub: Sendable {
     func unregister(_ handle: SocketHandle) {
         rooms.withLock { rooms in
             guard var room = rooms[handle.identity.workspaceID] else { return }
+            room.publishers.removeAll { $0 === handle }
             for index in room.groups.indices {
                 room.groups[index].handles.removeAll { $0 === handle }
             }
@@ -77,7 +84,7 @@ public final class Hub: Sendable {
     public func socketCount(workspace: String? = nil) -> Int {
         rooms.withLock { rooms in
             let selected = workspace.map { rooms[$0].map { [$0] } ?? [] } ?? Array(rooms.values)
-            return selected.reduce(0) { $0 + $1.groups.reduce(0) { $0 + $1.handles.count } }
+            return selected.reduce(0) { $0 + $1.all.count }
         }
     }
 
@@ -128,7 +135,7 @@ public final class Hub: Sendable {
     @discardableResult
     public func close(workspace: String, userID: String, code: CloseCode) -> Int {
         let handles = rooms.withLock { rooms in
-            (rooms[workspace]?.groups ?? []).flatMap { $0.handles.filter { $0.identity.userID == userID } }
+            (rooms[workspace]?.all ?? []).filter { $0.identity.userID == userID }
         }
         handles.forEach { $0.close(code) }
         return handles.count
@@ -137,7 +144,7 @@ public final class Hub: Sendable {
     /// Closes every socket of `workspace` (the workspace was deleted).
     @discardableResult
     public func close(workspace: String, code: CloseCode) -> Int {
-        let handles = rooms.withLock { $0[workspace]?.groups.flatMap(\.handles) ?? [] }
+        let handles = rooms.withLock { $0[workspace]?.all ?? [] }
         handles.forEach { $0.close(code) }
         return handles.count
     }
@@ -145,7 +152,7 @@ public final class Hub: Sendable {
     /// Closes every socket (shutdown with 1001).
     @discardableResult
     public func closeAll(code: CloseCode) -> Int {
-        let handles = rooms.withLock { $0.values.flatMap { $0.groups.flatMap(\.handles) } }
+        let handles = rooms.withLock { $0.values.flatMap(\.all) }
         handles.forEach { $0.close(code) }
         return handles.count
     }

@@ -234,6 +234,7 @@ private struct Run {
     /// `batchSize` as fast as possible, or one event per request at `rate`. Returns
     /// how many seqs the server answered with.
     private func publishAll(workspaceIDs: [String], token: String) async throws -> Int {
+        if options.transport == .ws { return try await publishOverSockets(workspaceIDs: workspaceIDs, token: token) }
         let k = options.events
         let publishers = max(1, min(options.publishers, k))
         let server: ServerAddress
@@ -286,6 +287,71 @@ private struct Run {
                         if rate != nil, last % max(1, k / 20) == 0 { progress("published \(last)/\(k)…") }
                     }
                     return answered
+                }
+            }
+            return try await tasks.reduce(0, +)
+        }
+    }
+
+    /// Publishes every event as pipelined `publish` frames, one publish-only socket per
+    /// workspace (event i goes to workspace i mod W), at most `Emitter.window` frames
+    /// unanswered per socket, paced to `rate` when given. Returns how many were acked.
+    private func publishOverSockets(workspaceIDs: [String], token: String) async throws -> Int {
+        let k = options.events
+        let server: ServerAddress
+        do { server = try ServerAddress("http://\(host):\(port)") } catch { throw FanoutBench.Failure("\(error)") }
+        let rate = options.rate
+        let payloadBytes = options.payloadBytes
+        let group = self.group
+        let start = ContinuousClock.now
+        let progress = self.progress
+        return try await withThrowingTaskGroup(of: Int.self) { tasks in
+            for (index, workspace) in workspaceIDs.enumerated() {
+                let mine = stride(from: index, to: k, by: workspaceIDs.count).map { $0 }
+                guard !mine.isEmpty else { continue }
+                tasks.addTask {
+                    let socket: MulticaSocket
+                    do {
+                        socket = try await MulticaSocket.connect(
+                            server: server, token: token, workspaceID: workspace, since: nil, subscribe: false, group: group
+                        )
+                    } catch {
+                        throw FanoutBench.Failure("publish socket for \(workspace): \(error)")
+                    }
+                    defer { socket.close() }
+                    var frames = socket.events.makeAsyncIterator()
+                    guard case .hello? = await frames.next() else { throw FanoutBench.Failure("publish socket: no hello") }
+                    var sent = 0, acked = 0
+                    while acked < mine.count {
+                        while sent < mine.count, sent - acked < Emitter.window {
+                            let i = mine[sent]
+                            if let rate {
+                                let due = start + .nanoseconds(Int64(i) * 1_000_000_000 / Int64(rate))
+                                if due > ContinuousClock.now {
+                                    if sent > acked { break }  // read acks meanwhile
+                                    try await Task.sleep(until: due, clock: .continuous)
+                                }
+                            }
+                            let payload = FanoutBench.payload(bytes: payloadBytes, sendTime: BenchSystem.monotonicNanos())
+                            socket.send(text: #"{"type":"publish","ref":"\#(i)","event":{"type":"bench:fanout","payload":\#(payload)}}"#)
+                            sent += 1
+                        }
+                        guard let frame = await frames.next() else { break }
+                        switch frame {
+                        case .other(let bytes):
+                            switch Emitter.reply(bytes) {
+                            case .ack?: acked += 1
+                            case .error(let status, let message)?: throw FanoutBench.Failure("publish answered \(status): \(message)")
+                            case nil: continue
+                            }
+                            if rate != nil, acked % max(1, k / 20) == 0 { progress("published \(acked * workspaceIDs.count)/\(k)…") }
+                        case .closed(let closure):
+                            throw FanoutBench.Failure("publish socket closed: \(closure)")
+                        case .hello, .event:
+                            continue
+                        }
+                    }
+                    return acked
                 }
             }
             return try await tasks.reduce(0, +)

@@ -13,7 +13,10 @@ public struct FanoutBenchOptions: Sendable {
     public var payloadBytes: Int
     /// Environment of the caller: `MULTICA_JWT_SECRET` signs the tokens for `server`.
     public var environment: [String: String]
-    /// Keep-alive HTTP connections publishing in parallel.
+    /// How events are published: pipelined frames on one publish-only socket per
+    /// workspace (`ws`, the default, as `emit event` does), or `POST /api/events`.
+    public var transport: Emitter.Transport = .ws
+    /// Keep-alive HTTP connections publishing in parallel (`http` transport).
     public var publishers: Int = 4
     /// Events per request when unpaced.
     public var batchSize: Int = 100
