@@ -80,7 +80,20 @@ scenario() {
     stop_server
 }
 
+# The neutral yardsticks of ../shared/bench first: the workloads users have, against nats-server
+# and redis (compare.sh) and against the framework's own floor (rest.sh), each in one run.
+SHARED=${SHARED:-$ROOT/../shared/bench}
+if [ -x "$SHARED/compare.sh" ]; then
+    echo "[compare] ../shared/bench/compare.sh (${COMPARE_ROUNDS:-2} rounds)" >&2
+    bash "$SHARED/compare.sh" "$BIN/multica" "${COMPARE_ROUNDS:-2}" > "$RESULTS/compare.md" 2>&1 || true
+    echo "[rest] ../shared/bench/rest.sh" >&2
+    bash "$SHARED/rest.sh" "$BIN/multica" 5 > "$RESULTS/rest.md" 2>&1 || true
+else
+    echo "no $SHARED/compare.sh: skipping the shared yardsticks" >&2
+fi
+
 scenario a multica --connections 100 --workspaces 1 --events 10000
+scenario a-batch multica --connections 100 --workspaces 1 --events 10000 --via http
 scenario b multica --connections 1000 --workspaces 1 --events 1000
 scenario c multica --connections 1000 --workspaces 10 --events 10000
 scenario d1 multica --connections 100 --workspaces 1 --events 1000 --rate 100
