@@ -81,8 +81,9 @@ def browser(name):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(ARGS.chromedriver), options=options)
     driver.set_page_load_timeout(20)
+    driver.get("about:blank")
     driver.set_script_timeout(20)
-    driver.name = name
+    driver.label = name
     driver.perf = []
     driver.console = []
     DRIVERS.append(driver)
@@ -128,9 +129,17 @@ def card(driver, title):
         ".map(c => ({id: c.dataset.id, status: c.closest('.column').dataset.status, comments: c.dataset.comments}))", title)
 
 
+def fresh_log(driver):
+    """Forgets what the browser did before our page (its new-tab page)."""
+    drain(driver)
+    driver.perf.clear()
+    driver.console.clear()
+
+
 def open_signed_in(driver, rest, workspace):
+    fresh_log(driver)
     driver.get(f"{ARGS.server}/#token={rest.token}&workspace={workspace}")
-    wait(f"{driver.name} live", lambda: state(driver) == "live", 15)
+    wait(f"{driver.label} live", lambda: state(driver) == "live", 15)
 
 
 def requests(driver):
@@ -171,7 +180,9 @@ def scenario_load():
     origin_http, origin_ws = ARGS.server + "/", ARGS.server.replace("http://", "ws://", 1) + "/"
     urls = [r["request"]["url"] for r in requests(page)]
     urls += [p["url"] for m, p in page.perf if m == "Network.webSocketCreated"]
-    outside = [u for u in urls if not (u.startswith(origin_http) or u.startswith(origin_ws) or u.startswith("data:"))]
+    # chrome:// is the browser's own new-tab page, never the network.
+    network = [u for u in urls if not u.startswith(("chrome:", "chrome-extension:", "about:", "data:"))]
+    outside = [u for u in network if not (u.startswith(origin_http) or u.startswith(origin_ws))]
     assert not outside, f"requests left 127.0.0.1: {outside}"
     sockets = [p["url"] for m, p in page.perf if m == "Network.webSocketCreated"]
     assert sockets and all("token" not in u for u in sockets), sockets
@@ -184,6 +195,7 @@ def scenario_load():
 
     # A pasted token signs in too (a second browser: fresh sessionStorage).
     other = browser("pasted")
+    fresh_log(other)
     other.get(ARGS.server + "/")
     wait("sign-in form", lambda: other.find_element(By.ID, "sign-in").is_displayed())
     other.find_element(By.ID, "token-input").send_keys(alice.token)
@@ -250,6 +262,11 @@ def scenario_live():
     print(f"latency: REST write -> DOM update over 50 writes: p50 {statistics.median(latencies):.1f} ms, "
           f"max {max(latencies):.1f} ms (includes the POST round trip)")
 
+    # Deletions apply too: the latency cards go before the screenshot.
+    for issue in alice.call("GET", f"/api/issues?workspace_id={ws}", expect=200):
+        if issue["title"].startswith("Latency "):
+            alice.call("DELETE", f"/api/issues/{issue['id']}")
+    wait("latency cards removed", lambda: not [t for t in card_titles(page) if t.startswith("Latency ")], 5)
     Select(page.find_element(By.ID, "log-filter")).select_by_value("")
     for title, status, priority in [("Write the launch post", "in_review", "high"), ("Fix login redirect", "blocked", "urgent"),
                                     ("Ship 1.0", "done", "medium"), ("Design review", "backlog", "low")]:
@@ -369,9 +386,20 @@ def scenario_recovery():
     wait("reconnecting shown", lambda: state(page) == "reconnecting", 5)
     assert "reconnecting in" in text(page, "#connection-text"), text(page, "#connection-text")
     assert page.find_element(By.ID, "retry").is_displayed(), "no retry button while reconnecting"
-    time.sleep(2.5)  # a few failed attempts: the backoff has grown past the restart
+    time.sleep(4.0)  # attempts at ~0.5, 1.5, 3.5 s failed: the next is ~7.5 s after the kill
     serve(ARGS.port, ARGS.db)
     written = [bob.issue(ws, f"While down {i}")["title"] for i in range(5)]
+    # While the page is still waiting to reconnect its copy of "Before 0" is stale: a
+    # move sends the old version in If-Match and the 412's `current` is shown.
+    target = next(i for i in bob.call("GET", f"/api/issues?workspace_id={ws}", expect=200) if i["title"] == "Before 0")
+    conflict_checked = False
+    if "version" in target and state(page) == "reconnecting":
+        bob.call("PUT", f"/api/issues/{target['id']}", {"title": "Before 0 (renamed)"}, expect=200)
+        Select(page.find_element(By.CSS_SELECTOR, f'#board .card[data-id="{target["id"]}"] select.move')).select_by_value("done")
+        note = wait("412 shown on the card", lambda: text(page, f'#board .card[data-id="{target["id"]}"] .conflict'), 5)
+        assert "Before 0 (renamed)" in note and f"version {target['version'] + 1}" in note, note
+        assert bob.call("GET", f"/api/issues/{target['id']}", expect=200)["status"] != "done", "a stale If-Match changed the issue"
+        conflict_checked = True
     bob.call("POST", f"/api/issues/{bob.call('GET', f'/api/issues?workspace_id={ws}')[0]['id']}/comments", {"content": "meanwhile"}, expect=201)
     wait("live again", lambda: state(page) == "live", 40, 0.1)
     wait("events written while down shown", lambda: set(written) <= set(card_titles(page)), 5)
@@ -379,6 +407,8 @@ def scenario_recovery():
     duplicates = {t for t in titles if titles.count(t) > 1}
     assert not duplicates, f"duplicate cards: {duplicates}"
     assert len(titles) == 8, titles
+    if conflict_checked:
+        assert "Before 0 (renamed)" in titles and "Before 0" not in titles, titles
     snapshots_after = len(rest_fetches(page, "/api/issues?"))
     assert snapshots_after == snapshots_before, f"a full refetch happened although recovered was true ({snapshots_after})"
     sockets = [p["url"] for m, p in page.perf if m == "Network.webSocketCreated"]
@@ -386,7 +416,8 @@ def scenario_recovery():
     hellos = [json.loads(f) for f in frames(page) if '"type":"hello"' in f]
     assert hellos[-1]["payload"]["recovered"] is True, hellos[-1]
     print(f"recovery: reconnected with {sockets[-1].split('?')[1]}, {len(written)} issues written while down shown once, "
-          f"no refetch ({snapshots_after} snapshot in all), {len(sockets)} socket attempts")
+          f"no refetch ({snapshots_after} snapshot in all), {len(sockets)} socket attempts; "
+          + ("a stale move got 412 and showed the newer version" if conflict_checked else "412 path not reached (reconnected early)"))
 
 
 def scenario_revoked():
@@ -444,11 +475,11 @@ def main():
         status = 1
         traceback.print_exc()
         for driver in DRIVERS:
-            path = os.path.join(ARGS.artifacts, f"failed-{ARGS.scenario}-{driver.name}.png")
+            path = os.path.join(ARGS.artifacts, f"failed-{ARGS.scenario}-{driver.label}.png")
             try:
                 driver.save_screenshot(path)
                 print(f"screenshot: {path}", file=sys.stderr)
-                print(f"console of {driver.name}: {driver.console + driver.get_log('browser')}", file=sys.stderr)
+                print(f"console of {driver.label}: {driver.console + driver.get_log('browser')}", file=sys.stderr)
             except Exception as error:
                 print(f"no screenshot: {error}", file=sys.stderr)
     finally:

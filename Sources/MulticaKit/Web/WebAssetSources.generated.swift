@@ -267,10 +267,18 @@ function wire() {
   });
 }
 
+function boot() {
+  takeFragment();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (session?.live) session.live.stop();
+  session = null;
+  if (token) start(token); else { setConnection('offline'); signOut(); }
+}
+
 wire();
-takeFragment();
-const token = sessionStorage.getItem(TOKEN_KEY);
-if (token) start(token); else { setConnection('offline'); signOut(); }
+boot();
+// `multica open` into a tab that already shows the page changes only the fragment.
+addEventListener('hashchange', () => { if (location.hash.includes('token=')) boot(); });
 
 """#
         ),
@@ -784,7 +792,8 @@ export class Views {
     this.logFilter = '';
     this.logTypes = new Set();
     this.buildBoard();
-    $('log-filter').addEventListener('change', (e) => { this.logFilter = e.target.value; this.renderLog(true); });
+    // Assigned, not added: a new sign-in's Views replaces the previous one's handler.
+    $('log-filter').onchange = (e) => { this.logFilter = e.target.value; this.renderLog(true); };
     store.subscribe((changed) => this.render(changed));
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `GET /` (the viewer page) and `GET /assets/{hash}/{name}` (its modules and styles),
@@ -30,7 +31,7 @@ struct WebRoutes {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-cache"
         headers[.eTag] = etag
-        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy(host: request.headers[.host])
+        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy(host: request.head.authority)
         if request.headers[.ifNoneMatch] == etag {
             return Response(status: .notModified, headers: headers)
         }

@@ -207,7 +207,15 @@ function wire() {
   });
 }
 
+function boot() {
+  takeFragment();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (session?.live) session.live.stop();
+  session = null;
+  if (token) start(token); else { setConnection('offline'); signOut(); }
+}
+
 wire();
-takeFragment();
-const token = sessionStorage.getItem(TOKEN_KEY);
-if (token) start(token); else { setConnection('offline'); signOut(); }
+boot();
+// `multica open` into a tab that already shows the page changes only the fragment.
+addEventListener('hashchange', () => { if (location.hash.includes('token=')) boot(); });

@@ -24,7 +24,8 @@ export class Views {
     this.logFilter = '';
     this.logTypes = new Set();
     this.buildBoard();
-    $('log-filter').addEventListener('change', (e) => { this.logFilter = e.target.value; this.renderLog(true); });
+    // Assigned, not added: a new sign-in's Views replaces the previous one's handler.
+    $('log-filter').onchange = (e) => { this.logFilter = e.target.value; this.renderLog(true); };
     store.subscribe((changed) => this.render(changed));
   }
 
