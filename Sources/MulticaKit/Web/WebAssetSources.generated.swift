@@ -965,7 +965,7 @@ function summary(event) {
   if (p.member) return p.member.user_id;
   if (p.workspace) return p.workspace.name;
   if (p.summary) return p.summary;
-  return '';
+  return p.issue_id || p.agent_id || p.item_id || p.task_id || '';
 }
 
 """#
