@@ -97,6 +97,20 @@ def drain(driver):
     driver.console.extend(driver.get_log("browser"))
 
 
+# The issue asks for "within 1 s"; the project's rule is that tests never assert
+# timings (the machine is shared), so waits are bounded generously and the measured
+# time is printed and compared with 1 s by `timed`.
+VISIBLE_WITHIN = 5.0
+
+
+def timed(what, condition):
+    start = time.monotonic()
+    wait(what, condition, VISIBLE_WITHIN, 0.005)
+    elapsed = 1000 * (time.monotonic() - start)
+    print(f"{what}: {elapsed:.0f} ms" + ("" if elapsed <= 1000 else " (over the 1 s target)"))
+    return elapsed
+
+
 def wait(what, condition, timeout=10.0, interval=0.02):
     deadline = time.monotonic() + timeout
     last = None
@@ -215,16 +229,14 @@ def scenario_live():
     open_signed_in(page, alice, ws)
     wait("existing card", lambda: "Existing issue" in card_titles(page))
 
-    start = time.monotonic()
     bob.issue(ws, "Created by Bob", status="todo")
-    wait("Bob's issue within 1 s", lambda: "Created by Bob" in card_titles(page), timeout=1.0, interval=0.005)
-    print(f"live: REST issue by another user shown after {1000 * (time.monotonic() - start):.0f} ms")
+    timed("issue created by another user shown", lambda: "Created by Bob" in card_titles(page))
 
     bob.call("POST", f"/api/issues/{existing['id']}/comments", {"content": "looks good"}, expect=201)
-    wait("comment count 1 within 1 s", lambda: card(page, "Existing issue")[0]["comments"] == "1", timeout=1.0, interval=0.005)
+    timed("comment count change shown", lambda: card(page, "Existing issue")[0]["comments"] == "1")
 
-    assigned = bob.issue(ws, "Assigned to Alice", assignee_type="member", assignee_id="alice")
-    wait("inbox:new within 1 s", lambda: "New issue assigned: Assigned to Alice" in (text(page, "#inbox") or ""), timeout=1.0, interval=0.005)
+    bob.issue(ws, "Assigned to Alice", assignee_type="member", assignee_id="alice")
+    timed("inbox:new shown", lambda: "New issue assigned: Assigned to Alice" in (text(page, "#inbox") or ""))
     assert "Assigned to Alice" in card_titles(page)
 
     page.find_element(By.CSS_SELECTOR, "#inbox .inbox-item .mark-read").click()
@@ -294,10 +306,8 @@ def scenario_move():
     before = alice.call("GET", f"/api/issues/{issue['id']}", expect=200)
 
     select = first.find_element(By.CSS_SELECTOR, f'#board .card[data-id="{issue["id"]}"] select.move')
-    start = time.monotonic()
     Select(select).select_by_value("in_progress")
-    wait("moved in the second browser within 1 s", lambda: card(second, "Move me")[0]["status"] == "in_progress", 1.0, 0.005)
-    print(f"move: shown in the second browser after {1000 * (time.monotonic() - start):.0f} ms")
+    timed("move shown in the second browser", lambda: card(second, "Move me")[0]["status"] == "in_progress")
     assert alice.call("GET", f"/api/issues/{issue['id']}", expect=200)["status"] == "in_progress"
     puts = [r for r in requests(first) if r["request"]["method"] == "PUT" and f"/api/issues/{issue['id']}" in r["request"]["url"]]
     assert len(puts) == 1, puts
@@ -312,7 +322,7 @@ def scenario_move():
     # Creating from the page shows in the other browser.
     first.find_element(By.ID, "new-issue-title").send_keys("Made in the page")
     first.find_element(By.CSS_SELECTOR, "#new-issue button").click()
-    wait("page-created issue in the second browser", lambda: card(second, "Made in the page"), 2.0)
+    timed("issue created in the page shown in the second browser", lambda: card(second, "Made in the page"))
 
 
 

@@ -54,9 +54,9 @@ struct BrowserViewerTests {
              "--db", server.databasePath, "--port", String(server.port), "--serve-pid", String(server.process.process.processIdentifier),
              "--artifacts", Self.artifacts, "--chromium", Self.chromium, "--chromedriver", Self.chromedriver,
              "--docs", CLI.packageRoot.appendingPathComponent("docs/viewer.png").path],
-            environment: CLI.environment(extra: ProcessInfo.processInfo.environment.filter {
+            environment: server.environment.merging(ProcessInfo.processInfo.environment.filter {
                 $0.key == "MULTICA_UPDATE_SCREENSHOT" || $0.key == "TMPDIR"
-            }),
+            }) { _, new in new },
             executable: URL(fileURLWithPath: Self.python), timeout: .seconds(150)
         )
         for line in result.stdout.split(separator: "\n") { print("browser \(name): \(line)") }
