@@ -6,7 +6,7 @@ failure a screenshot is saved under --artifacts and the exit status is 1. Networ
 facts (requests, WebSocket frames, handshake headers) come from Chrome's own
 performance log, not from hooks in the page.
 """
-import argparse, base64, hashlib, hmac, json, os, signal, statistics, subprocess, sys, time, traceback
+import argparse, base64, hashlib, hmac, json, os, shutil, signal, statistics, subprocess, sys, time, traceback
 import urllib.request, urllib.error
 
 from selenium import webdriver
@@ -84,6 +84,7 @@ def browser(name):
     driver.get("about:blank")
     driver.set_script_timeout(20)
     driver.label = name
+    driver.profile = f"{ARGS.artifacts}/profile-{name}-{os.getpid()}"
     driver.perf = []
     driver.console = []
     DRIVERS.append(driver)
@@ -501,6 +502,8 @@ def main():
         for child in CHILDREN:
             child.kill()
             child.wait()
+        for driver in DRIVERS:
+            shutil.rmtree(driver.profile, ignore_errors=True)
     sys.exit(status)
 
 
