@@ -41,7 +41,9 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // The viewer's sources; compiled in through Web/WebAssetSources.generated.swift.
+            exclude: ["Web/Assets"]
         ),
         .executableTarget(
             name: "multica-cli",

@@ -3,14 +3,14 @@
 
 _multica_is_path() {
     case "$1" in
-        "serve"|"token"|"token mint"|"token verify"|"workspace"|"workspace create"|"workspace list"|"workspace show"|"member"|"member add"|"member remove"|"member list"|"emit"|"emit event"|"tail"|"events"|"events list"|"verify"|"verify isolation"|"bench"|"bench fanout"|"completion"|"man") return 0 ;;
+        "serve"|"open"|"token"|"token mint"|"token verify"|"workspace"|"workspace create"|"workspace list"|"workspace show"|"member"|"member add"|"member remove"|"member list"|"emit"|"emit event"|"tail"|"events"|"events list"|"verify"|"verify isolation"|"bench"|"bench fanout"|"completion"|"man") return 0 ;;
     esac
     return 1
 }
 
 _multica_children() {
     case "$1" in
-        "") echo "serve token workspace member emit tail events verify bench completion man help" ;;
+        "") echo "serve open token workspace member emit tail events verify bench completion man help" ;;
         "token") echo "mint verify" ;;
         "workspace") echo "create list show" ;;
         "member") echo "add remove list" ;;
@@ -25,6 +25,7 @@ _multica_flags() {
     case "$1" in
         "") echo "--server --token --json --color --help -h --version" ;;
         "serve") echo "--listen --db --allowed-origin --log-format --log-level --retain --retain-count --send-queue --server --token --json --color --help -h" ;;
+        "open") echo "--workspace --user --server --token --json --color --help -h" ;;
         "token") echo "--server --token --json --color --help -h" ;;
         "token mint") echo "--user --email --name --ttl --admin --quiet -q --server --token --json --color --help -h" ;;
         "token verify") echo "--server --token --json --color --help -h" ;;
@@ -68,6 +69,11 @@ _multica_value() {
         "serve|--server") echo "" ;;
         "serve|--token") echo "" ;;
         "serve|--color") echo "auto always never" ;;
+        "open|--workspace") echo "" ;;
+        "open|--user") echo "" ;;
+        "open|--server") echo "" ;;
+        "open|--token") echo "" ;;
+        "open|--color") echo "auto always never" ;;
         "token|--server") echo "" ;;
         "token|--token") echo "" ;;
         "token|--color") echo "auto always never" ;;

@@ -113,6 +113,16 @@ enum CommandTable {
             details: "Stops gracefully on SIGINT/SIGTERM."
         ),
         CommandSpec(
+            path: ["open"], summary: "Open the web viewer, signed in.",
+            flags: [
+                FlagSpec("workspace", .string, value: "W", help: "Workspace to show first (default: the first one)."),
+                FlagSpec("user", .string, value: "ID", help: "User id of the minted token (default: $USER)."),
+            ],
+            details: "Mints a 24h token (as token mint) and prints SERVER/#token=…&workspace=…; the token travels in the "
+                + "URL fragment, which no server log sees. On a desktop (DISPLAY or WAYLAND_DISPLAY set, xdg-open present) "
+                + "it also opens the address in the browser."
+        ),
+        CommandSpec(
             path: ["token", "mint"], summary: "Sign an HS256 access token.",
             flags: [
                 FlagSpec("user", .string, value: "ID", help: "User id (the sub claim).", required: true),

@@ -55,7 +55,8 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                     let request = UpgradeRequest(
                         uri: head.uri,
                         authorization: head.headers.first(name: "authorization"),
-                        origin: head.headers.first(name: "origin")
+                        origin: head.headers.first(name: "origin"),
+                        protocols: Self.joined(head.headers[canonicalForm: "sec-websocket-protocol"])
                     )
                     let promise = channel.eventLoop.makePromise(of: Result<SocketIdentity, UpgradeRejection>.self)
                     promise.completeWithTask { await realtime.authorize(request) }
@@ -63,7 +64,9 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                         switch result {
                         case .success(let accepted):
                             identity.value = accepted
-                            return HTTPHeaders()
+                            var headers = HTTPHeaders()
+                            if let selected = request.selectedProtocol { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
+                            return headers
                         case .failure(let refused):
                             rejection.value = refused
                             return nil
@@ -118,6 +121,11 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
         } catch {
             logger.debug("connection ended during negotiation", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Every field of a repeated header, as one comma-separated value (nil when absent).
+    static func joined(_ values: [Substring]) -> String? {
+        values.isEmpty ? nil : values.joined(separator: ",")
     }
 
     private func writeRejection(

@@ -61,8 +61,16 @@ public struct UpgradeRequest: Sendable {
     public var query: [String: String]
     public var authorization: String?
     public var origin: String?
+    /// The subprotocols the client offered (`Sec-WebSocket-Protocol`), in order.
+    public var protocols: [String]
 
-    public init(uri: String, authorization: String?, origin: String?) {
+    /// The subprotocol this server speaks; a browser offers it with `bearer.<jwt>`.
+    public static let subprotocol = "multica.v1"
+    static let bearerProtocolPrefix = "bearer."
+
+    /// `protocols` is the raw `Sec-WebSocket-Protocol` value (all of its fields
+    /// joined with commas), nil when absent.
+    public init(uri: String, authorization: String?, origin: String?, protocols: String? = nil) {
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = parts.first.map(String.init) ?? uri
         var query: [String: String] = [:]
@@ -77,16 +85,29 @@ public struct UpgradeRequest: Sendable {
         self.query = query
         self.authorization = authorization
         self.origin = origin
+        self.protocols = (protocols ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 
-    /// The bearer token from `Authorization`, else `?token=`.
+    /// The bearer token from `Authorization`, else the `bearer.<jwt>` subprotocol
+    /// (browsers cannot set headers, and a URL would leak it to logs and history),
+    /// else `?token=`.
     public var token: String? {
         if let header = authorization, header.lowercased().hasPrefix("bearer ") {
             let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
             return token.isEmpty ? nil : token
         }
+        if let offered = protocols.first(where: { $0.hasPrefix(Self.bearerProtocolPrefix) }) {
+            let token = String(offered.dropFirst(Self.bearerProtocolPrefix.count))
+            return token.isEmpty ? nil : token
+        }
         if let token = query["token"], !token.isEmpty { return token }
         return nil
+    }
+
+    /// The subprotocol to answer with: `multica.v1` when the client offered it.
+    public var selectedProtocol: String? {
+        protocols.contains(Self.subprotocol) ? Self.subprotocol : nil
     }
 }
 

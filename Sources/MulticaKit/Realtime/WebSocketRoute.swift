@@ -8,7 +8,8 @@ struct WebSocketRoute {
     func register(on router: Router<MulticaRequestContext>) {
         router.get("/ws") { request, _ in
             let upgrade = UpgradeRequest(
-                uri: request.uri.description, authorization: request.headers[.authorization], origin: request.headers[.origin]
+                uri: request.uri.description, authorization: request.headers[.authorization], origin: request.headers[.origin],
+                protocols: RealtimeServerChannel.joined(request.headers[values: .secWebSocketProtocol].map { Substring($0) })
             )
             switch await realtime.authorize(upgrade) {
             case .failure(let rejection):

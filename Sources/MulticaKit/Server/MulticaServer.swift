@@ -108,6 +108,7 @@ public final class MulticaServer: Sendable {
         let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog, memberships: memberships)
         HealthRoutes(repository: repository, metrics: MetricsRegistry.shared).register(on: router)
         WebSocketRoute(realtime: realtime).register(on: router)
+        WebRoutes(assets: .embedded).register(on: router)
         WorkspaceRoutes(api: api).register(on: router)
         MemberRoutes(api: api).register(on: router)
         EventRoutes(api: api).register(on: router)

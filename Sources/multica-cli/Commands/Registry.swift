@@ -18,6 +18,7 @@ enum CommandRegistry {
         "token mint": TokenMintCommand.run,
         "token verify": TokenVerifyCommand.run,
         "serve": ServeCommand.run,
+        "open": OpenCommand.run,
         "workspace create": WorkspaceCommands.create,
         "workspace list": WorkspaceCommands.list,
         "workspace show": WorkspaceCommands.show,

@@ -21,10 +21,13 @@ final class TestSocket: Sendable {
 
     private let channel: any Channel
     private let inbox: Inbox
+    /// The headers of the server's 101 answer, names lowercased.
+    let responseHeaders: [String: String]
 
-    private init(channel: any Channel, inbox: Inbox) {
+    private init(channel: any Channel, inbox: Inbox, responseHeaders: [String: String]) {
         self.channel = channel
         self.inbox = inbox
+        self.responseHeaders = responseHeaders
     }
 
     /// Upgrades `GET path` on 127.0.0.1:port. Throws `Refused` with the server's status
@@ -52,7 +55,7 @@ final class TestSocket: Sendable {
             try? await channel.close()
             throw Refused(status: status, body: body)
         }
-        return TestSocket(channel: channel, inbox: inbox)
+        return TestSocket(channel: channel, inbox: inbox, responseHeaders: upgrade.headers)
     }
 
     /// The next frame or end of stream, within `timeout` seconds.
@@ -138,9 +141,13 @@ private final class UpgradeHandler: ChannelInboundHandler, RemovableChannelHandl
             let head = String(decoding: view[..<end.lowerBound], as: UTF8.self)
             let lines = head.components(separatedBy: "\r\n")
             status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
-            for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
-                bodyLength = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
+            bodyLength = Int(headers["content-length"] ?? "") ?? 0
+            response.headers = headers
             headEnd = end.upperBound
         }
         guard let status else { return }
@@ -260,6 +267,11 @@ private final class Inbox: Sendable {
 
 /// The status and body of the upgrade response, delivered once.
 private final class UpgradeResponse: Sendable {
+    private let head = Mutex<[String: String]>([:])
+    var headers: [String: String] {
+        get { head.withLock { $0 } }
+        set { head.withLock { $0 = newValue } }
+    }
     private let state = Mutex<(result: (Int, String)?, waiter: CheckedContinuation<(Int, String), Never>?)>((nil, nil))
 
     func complete(status: Int, body: String) {
