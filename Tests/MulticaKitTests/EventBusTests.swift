@@ -25,6 +25,22 @@ struct EventBusTests {
         #expect(calls.withLock { $0 } == ["all-1", "issue", "all-2"])
     }
 
+    /// A commit reaches group listeners (delivery) once and first, then the per-event
+    /// listeners (which act, e.g. close sockets after `member:removed` was queued).
+    @Test func aGroupReachesGroupListenersOnceAndFirst() {
+        let bus = EventBus()
+        let calls = Mutex<[String]>([])
+        bus.subscribeAll { event in calls.withLock { $0.append("each \(event.type)") } }
+        bus.subscribeGroups { events in calls.withLock { $0.append("group \(events.map(\.type.rawValue))") } }
+        struct Boom: Error {}
+        bus.subscribeGroups { _ in throw Boom() }
+        bus.publish(group: [event(.issueCreated), event(.memberRemoved)])
+        bus.publish(group: [])
+        #expect(calls.withLock { $0 } == [
+            #"group ["issue:created", "member:removed"]"#, "each issue:created", "each member:removed",
+        ])
+    }
+
     @Test func typedSubscriptionSeesOnlyItsType() {
         let bus = EventBus()
         let seen = Mutex<[EventType]>([])

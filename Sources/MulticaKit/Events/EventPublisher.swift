@@ -129,9 +129,9 @@ public final class EventPublisher: Sendable {
             }
             return
         }
-        for case .committed(_, let events) in outcomes {
-            for event in events { bus.publish(event) }
-        }
+        var committed: [EventEnvelope] = []
+        for case .committed(_, let events) in outcomes { committed.append(contentsOf: events) }
+        bus.publish(group: committed)
         for (pending, outcome) in zip(group, outcomes) {
             if case .failed(let error as EventAppendFailed) = outcome {
                 logger.error("event append failed", metadata: ["error": "\(error.underlying)"])

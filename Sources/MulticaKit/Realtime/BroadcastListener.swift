@@ -1,11 +1,12 @@
-/// The one bus listener that knows the hub: it hands every event to the hub (which
-/// applies the routing rules) and enforces membership for the life of a socket.
+/// The one bus listener that knows the hub: it hands every commit's events to the hub
+/// (which applies the routing rules and coalesces them per socket) and enforces
+/// membership for the life of a socket.
 /// Synthetic events (`POST /api/events`) are relayed but never act: a forged
 /// `member:removed` must not close anybody's socket.
 public enum BroadcastListener {
     public static func install(on bus: EventBus, hub: Hub) {
-        bus.subscribeAll(label: "broadcast") { event in
-            hub.deliver(event)
+        bus.subscribeGroups(label: "broadcast") { events in
+            hub.deliver(events)
         }
         // Rule 5: the removed member's sockets get `member:removed` first (the hub
         // queued it on their event loops above), then the close.

@@ -93,6 +93,19 @@ public final class Hub: Sendable {
     /// Routes `event` by the rules of SPEC §5 and hands its frame, encoded once here,
     /// to every recipient socket. Returns at once.
     public func deliver(_ event: EventEnvelope) {
+        deliver([event])
+    }
+
+    /// Routes the events of one commit, in order, then wakes each event loop they went
+    /// to once: a loop then writes the whole run to each of its sockets with one write
+    /// and one flush, however many requests the commit held. Returns at once.
+    public func deliver(_ events: [EventEnvelope]) {
+        var touched: [LoopOutbox] = []
+        for event in events { route(event, into: &touched) }
+        for outbox in touched { outbox.schedule() }
+    }
+
+    private func route(_ event: EventEnvelope, into touched: inout [LoopOutbox]) {
         let scope = fault?.scope(of: event) ?? EventRouting.scope(of: event)
         // Each group with the workspace of its room: a socket de-duplicates by `seq`,
         // which only means something for events of its own workspace.
@@ -119,8 +132,11 @@ public final class Hub: Sendable {
         for (workspace, group) in groups {
             let seq: Int64? = workspace == event.workspaceID ? event.seq : nil
             group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles))
+            if !touched.contains(where: { $0 === group.outbox }) { touched.append(group.outbox) }
         }
     }
+
+    // MARK: Backpressure
 
     /// Blocks the calling thread while the event loops are too far behind with
     /// delivery; the publisher calls it before each group commit. Never call it on an

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Frames waiting to be written by one event loop, coalesced into one loop task.
 ///
-/// Threading: `enqueue` may be called from any thread (the event writer); it appends
-/// under a mutex and schedules at most one drain task at a time. The drain runs on the
+/// Threading: `enqueue` and `schedule` may be called from any thread (the event
+/// writer); they append under a mutex, and at most one drain task is due at a time. The drain runs on the
 /// loop. Consecutive deliveries to the same sockets (a burst of events in one room)
 /// are concatenated once into a single buffer that every one of those sockets gets
 /// with one `write`; each socket touched is then flushed once. A burst therefore costs
@@ -34,14 +34,21 @@ final class LoopOutbox: Sendable {
         self.backlog = backlog
     }
 
+    /// Queues `delivery`; it is written once `schedule()` is called (the hub calls it
+    /// after queueing a whole commit).
     func enqueue(_ delivery: Delivery) {
         backlog.add(delivery.targets.count)
-        let schedule = state.withLock { state in
-            state.pending.append(delivery)
-            defer { state.scheduled = true }
-            return !state.scheduled
+        state.withLock { $0.pending.append(delivery) }
+    }
+
+    /// Wakes the loop to drain what is queued, unless a drain is already due.
+    func schedule() {
+        let wake = state.withLock { state in
+            guard !state.scheduled, !state.pending.isEmpty else { return false }
+            state.scheduled = true
+            return true
         }
-        if schedule { loop.execute { self.drain() } }
+        if wake { loop.execute { self.drain() } }
     }
 
     /// Event loop only.
