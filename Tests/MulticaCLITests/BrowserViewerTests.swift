@@ -44,7 +44,7 @@ struct BrowserViewerTests {
         return false
     }
 
-    @Test(arguments: ["load", "live", "move", "isolation", "recovery", "revoked", "expired"])
+    @Test(arguments: ["load", "live", "move", "isolation", "recovery", "refetch", "revoked", "expired"])
     func scenario(_ name: String) async throws {
         guard available() else { return }
         let server = try await ServeProcess()
