@@ -35,13 +35,14 @@ def jwt(sub, ttl=3600, name=None):
 
 
 class Rest:
-    def __init__(self, user, ttl=3600):
+    def __init__(self, user, ttl=3600, server=None):
         self.user = user
         self.token = jwt(user, ttl)
+        self.server = server
 
     def call(self, method, path, body=None, expect=None, headers=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(ARGS.server + path, data=data, method=method)
+        request = urllib.request.Request((self.server or ARGS.server) + path, data=data, method=method)
         request.add_header("Authorization", "Bearer " + self.token)
         if data is not None:
             request.add_header("Content-Type", "application/json")
@@ -364,16 +365,16 @@ def scenario_isolation():
     print(f"isolation: B received {len(received)} frames, none with any of A's {len(secrets)} titles; DOM clean")
 
 
-def serve(port, db):
+def serve(port, db, extra=()):
     env = dict(os.environ, MULTICA_JWT_SECRET=ARGS.secret)
-    log = open(os.path.join(ARGS.artifacts, f"serve-restart-{os.getpid()}.log"), "w")
-    child = subprocess.Popen([ARGS.binary, "serve", "--listen", f"127.0.0.1:{port}", "--db", db],
+    log = open(os.path.join(ARGS.artifacts, f"serve-restart-{os.getpid()}-{port}.log"), "w")
+    child = subprocess.Popen([ARGS.binary, "serve", "--listen", f"127.0.0.1:{port}", "--db", db, *extra],
                              env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     CHILDREN.append(child)
 
     def healthy():
         try:
-            with urllib.request.urlopen(ARGS.server + "/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
                 return r.status == 200
         except Exception:
             return False
@@ -429,6 +430,50 @@ def scenario_recovery():
     print(f"recovery: reconnected with {sockets[-1].split('?')[1]}, {len(written)} issues written while down shown once, "
           f"no refetch ({snapshots_after} snapshot in all), {len(sockets)} socket attempts; "
           + ("a stale move got 412 and showed the newer version" if conflict_checked else "412 path not reached (reconnected early)"))
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scenario_refetch():
+    """recovered:false: the events the page missed were pruned, so it refetches from REST."""
+    alice, bob = Rest("alice"), Rest("bob")
+    ws = alice.workspace("Acme")
+    alice.add(ws, "bob")
+    alice.issue(ws, "Kept")
+    page = browser("alice")
+    open_signed_in(page, alice, ws)
+    wait("initial card", lambda: "Kept" in card_titles(page))
+    assert len(rest_fetches(page, "/api/issues?")) == 1
+    os.kill(ARGS.serve_pid, signal.SIGKILL)
+    wait("reconnecting shown", lambda: state(page) == "reconnecting", 5)
+    # Writes through a server on another port (the page cannot reach it), then a
+    # restart on the page's port that keeps only the newest 2 events of the log.
+    other_port = free_port()
+    other = serve(other_port, ARGS.db)
+    writer = Rest("bob", server=f"http://127.0.0.1:{other_port}")
+    missed = [writer.issue(ws, f"Missed {i}")["title"] for i in range(5)]
+    other.kill()
+    other.wait()
+    serve(ARGS.port, ARGS.db, ["--retain-count", "2"])
+    time.sleep(0.5)  # retention prunes once at start
+    if state(page) == "reconnecting":
+        page.find_element(By.ID, "retry").click()
+    wait("live again", lambda: state(page) == "live", 20, 0.05)
+    wait("missed issues shown after the refetch", lambda: set(missed) <= set(card_titles(page)), 10)
+    hellos = [json.loads(f) for f in frames(page) if '"type":"hello"' in f]
+    assert hellos[-1]["payload"]["recovered"] is False, hellos[-1]
+    assert len(rest_fetches(page, "/api/issues?")) == 2, "no refetch after recovered:false"
+    titles = card_titles(page)
+    assert len(titles) == len(set(titles)) == 6, titles
+    # And it is live again from the new head.
+    bob.issue(ws, "After the refetch")
+    timed("issue after the refetch shown", lambda: "After the refetch" in card_titles(page))
+    print("refetch: recovered:false after pruning made the page refetch once from REST and resume; retry button used")
 
 
 def scenario_revoked():
