@@ -20,7 +20,14 @@ final class LoopOutbox: Sendable {
     private struct State: Sendable {
         var pending: [Delivery] = []
         var scheduled = false
+        /// When the last drain started.
+        var lastDrain = NIODeadline.distantPast
     }
+
+    /// Drains of one loop start at least this far apart. An idle loop drains at once
+    /// (a paced stream pays nothing); a busy one gathers what commits meanwhile, so
+    /// events from many single-event requests still reach each socket as one write.
+    static let minimumDrainInterval = TimeAmount.microseconds(500)
 
     let loop: any EventLoop
     private let state = Mutex(State())
@@ -43,12 +50,18 @@ final class LoopOutbox: Sendable {
 
     /// Wakes the loop to drain what is queued, unless a drain is already due.
     func schedule() {
-        let wake = state.withLock { state in
-            guard !state.scheduled, !state.pending.isEmpty else { return false }
+        let now = NIODeadline.now()
+        let due: NIODeadline? = state.withLock { state in
+            guard !state.scheduled, !state.pending.isEmpty else { return nil }
             state.scheduled = true
-            return true
+            return state.lastDrain + Self.minimumDrainInterval
         }
-        if wake { loop.execute { self.drain() } }
+        guard let due else { return }
+        if due <= now {
+            loop.execute { self.drain() }
+        } else {
+            loop.scheduleTask(deadline: due) { self.drain() }
+        }
     }
 
     /// Event loop only.
@@ -58,6 +71,7 @@ final class LoopOutbox: Sendable {
             defer {
                 state.pending.removeAll(keepingCapacity: true)
                 state.scheduled = false
+                state.lastDrain = .now()
             }
             return state.pending
         }
