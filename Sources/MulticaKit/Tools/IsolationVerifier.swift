@@ -73,7 +73,8 @@ public struct IsolationVerifier: Sendable {
             report.embedded = false
         case .embedded:
             progress("starting an embedded server")
-            let embedded = try await EmbeddedServer.start(timeout: options.waitTimeout)
+            // Starting a server is not a delivery wait: a loaded machine may need longer.
+            let embedded = try await EmbeddedServer.start(timeout: max(options.waitTimeout, .seconds(30)))
             progress("embedded server listening on \(embedded.address)")
             let run = IsolationRun(server: embedded.address, secret: embedded.secret, options: options, deleteWorkspaces: false, progress: progress)
             let result = await run.execute()
