@@ -99,7 +99,9 @@ enum CommandTable {
             path: ["serve"], summary: "Run the server (REST, event log, WebSocket hub).",
             flags: [
                 FlagSpec("listen", .string, value: "HOST:PORT", help: "Address to listen on.", default: "127.0.0.1:8080"),
-                FlagSpec("db", .string, value: "PATH", help: "SQLite database file (default $MULTICA_HOME/multica.db)."),
+                FlagSpec("db", .string, value: "PATH|URL",
+                         help: "SQLite database file (default $MULTICA_HOME/multica.db), or postgres://USER:PASSWORD@HOST:PORT/DB "
+                             + "to share a PostgreSQL database between nodes (env MULTICA_DATABASE_URL)."),
                 FlagSpec("allowed-origin", .string, value: "O",
                          help: "Allowed WebSocket Origin; repeat for several (default: any).", repeatable: true),
                 FlagSpec("log-format", .enumeration(["text", "json"]), value: "FORMAT", help: "Log format.", default: "text"),
