@@ -210,7 +210,9 @@ enum CommandTable {
             path: ["verify", "isolation"], summary: "Prove that no event crosses from one workspace to another.",
             flags: [
                 FlagSpec("server", .string, value: "URL",
-                         help: "Server to test; without it an embedded server runs on a temporary DB."),
+                         help: "Server to test; repeat for several nodes sharing one database (clients and publishers "
+                             + "are spread over them). Without it an embedded server runs on a temporary DB.",
+                         repeatable: true),
                 FlagSpec("workspaces", .int, value: "N", help: "Workspaces to create.", default: "3", minimum: 2),
                 FlagSpec("clients", .int, value: "N", help: "Clients per workspace.", default: "2", minimum: 1),
                 FlagSpec("events", .int, value: "N", help: "Events per workspace.", default: "50", minimum: 1),

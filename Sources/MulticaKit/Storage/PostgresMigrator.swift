@@ -16,7 +16,13 @@ struct PostgresMigrator {
     @discardableResult
     func migrate() async throws -> [String] {
         let connection = try await store.connect(applicationName: "multica-migrate")
-        defer { let _: EventLoopFuture<Void> = connection.close() }
+        let outcome: Result<[String], any Error>
+        do { outcome = .success(try await migrate(on: connection)) } catch { outcome = .failure(error) }
+        await PostgresStore.close(connection)
+        return try outcome.get()
+    }
+
+    private func migrate(on connection: PostgresConnection) async throws -> [String] {
         let logger = store.logger
         try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLockKey))", logger: logger)
         do {

@@ -21,7 +21,7 @@ enum PostgresSchema {
 
     static let migrations: [Migration] = [
         Migration(name: "v1", sql: v1),
-        Migration(name: "v2-version", sql: v2Version),
+        Migration(name: "v2-versions", sql: v2Versions),
     ]
 
     private static let v1 = """
@@ -164,10 +164,10 @@ enum PostgresSchema {
         """
 
     /// `version` (1 on create, +1 per change) on the versioned objects (SPEC §4, "Versions").
-    private static let v2Version = """
-        ALTER TABLE workspace ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE issue ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE comment ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE agent ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    private static let v2Versions = """
+        ALTER TABLE workspace ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+        ALTER TABLE issue ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+        ALTER TABLE comment ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+        ALTER TABLE agent ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
         """
 }

@@ -27,16 +27,22 @@ public struct PostgresSignals: ClusterSignals {
         while !Task.isCancelled {
             do {
                 let connection = try await store.connect(applicationName: applicationName)
-                defer { let _: EventLoopFuture<Void> = connection.close() }
-                try await connection.listen(on: PostgresEventLog.channel) { notifications in
-                    backoff = .milliseconds(100)
-                    await connected()
-                    for try await notification in notifications {
-                        if let (workspace, head) = Self.parse(notification.payload) {
-                            await committed(workspace, head)
+                var listenError: (any Error)?
+                do {
+                    try await connection.listen(on: PostgresEventLog.channel) { notifications in
+                        backoff = .milliseconds(100)
+                        await connected()
+                        for try await notification in notifications {
+                            if let (workspace, head) = Self.parse(notification.payload) {
+                                await committed(workspace, head)
+                            }
                         }
                     }
+                } catch {
+                    listenError = error
                 }
+                await PostgresStore.close(connection)
+                if let listenError { throw listenError }
                 if Task.isCancelled { return }
                 logger.warning("LISTEN connection ended; reconnecting")
             } catch {

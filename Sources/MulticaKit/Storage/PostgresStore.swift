@@ -69,12 +69,25 @@ public final class PostgresStore: Sendable {
             defer { slot = nil }
             return slot
         }
-        if let connection { let _: EventLoopFuture<Void> = connection.close() }
+        if let connection { Self.release(connection) }
     }
 
     deinit { close() }
 
     // MARK: Dedicated connections
+
+    /// Closes `connection` and keeps it alive until the close completed (PostgresNIO
+    /// traps when a connection is deinitialised before it is closed).
+    static func release(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// Closes `connection` and waits for it (async contexts).
+    static func close(_ connection: PostgresConnection) async {
+        let closing: EventLoopFuture<Void> = connection.close()
+        try? await closing.get()
+    }
 
     /// A new connection outside the pool (LISTEN, migrations, the writer), named
     /// `application_name` so that operators (and tests) can find it in `pg_stat_activity`.
