@@ -99,7 +99,9 @@ enum CommandTable {
             path: ["serve"], summary: "Run the server (REST, event log, WebSocket hub).",
             flags: [
                 FlagSpec("listen", .string, value: "HOST:PORT", help: "Address to listen on.", default: "127.0.0.1:8080"),
-                FlagSpec("db", .string, value: "PATH", help: "SQLite database file (default $MULTICA_HOME/multica.db)."),
+                FlagSpec("db", .string, value: "PATH|URL",
+                         help: "SQLite database file (default $MULTICA_HOME/multica.db), or postgres://USER:PASSWORD@HOST:PORT/DB "
+                             + "to share a PostgreSQL database between nodes (env MULTICA_DATABASE_URL)."),
                 FlagSpec("allowed-origin", .string, value: "O",
                          help: "Allowed WebSocket Origin; repeat for several (default: any).", repeatable: true),
                 FlagSpec("log-format", .enumeration(["text", "json"]), value: "FORMAT", help: "Log format.", default: "text"),
@@ -208,7 +210,9 @@ enum CommandTable {
             path: ["verify", "isolation"], summary: "Prove that no event crosses from one workspace to another.",
             flags: [
                 FlagSpec("server", .string, value: "URL",
-                         help: "Server to test; without it an embedded server runs on a temporary DB."),
+                         help: "Server to test; repeat for several nodes sharing one database (clients and publishers "
+                             + "are spread over them). Without it an embedded server runs on a temporary DB.",
+                         repeatable: true),
                 FlagSpec("workspaces", .int, value: "N", help: "Workspaces to create.", default: "3", minimum: 2),
                 FlagSpec("clients", .int, value: "N", help: "Clients per workspace.", default: "2", minimum: 1),
                 FlagSpec("events", .int, value: "N", help: "Events per workspace.", default: "50", minimum: 1),

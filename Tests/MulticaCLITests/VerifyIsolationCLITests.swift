@@ -57,6 +57,19 @@ import Darwin
         #expect(r.stdout.contains("\"passed\":true"))
     }
 
+    @Test func repeatedServerFlagsSpreadTheRunAndNameEveryNode() async throws {
+        // The same node twice: the run spreads clients and publishers over both
+        // addresses (a two-node PostgreSQL setup uses the same path) and reports both.
+        let server = try await ServeProcess(environment: CLI.environment())
+        defer { server.stop() }
+        let alias = server.url + "/"
+        let r = try await CLI.run(["verify", "isolation", "--server", server.url, "--server", alias, "--json"] + Self.small,
+                                  timeout: .seconds(90))
+        #expect(r.code == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("\"passed\":true"))
+        #expect(r.stdout.contains(" + "), "the report names both nodes: \(r.stdout)")
+    }
+
     @Test func unreachableServerExitsThree() async throws {
         let r = try await CLI.run(["verify", "isolation", "--server", "http://127.0.0.1:1"] + Self.small)
         #expect(r.code == 3, "\(r.stderr)")

@@ -88,6 +88,18 @@ public final class Hub: Sendable {
         }
     }
 
+    /// The workspaces with at least one registered socket (the cluster feed reads the
+    /// shared log for these).
+    public func workspacesWithSockets() -> [String] {
+        rooms.withLock { Array($0.keys) }
+    }
+
+    /// Whether a socket here may see events of `workspace`: one joined to it, or, for
+    /// `""` (daemon events go to every socket), any socket at all.
+    public func hasSockets(for workspace: String) -> Bool {
+        rooms.withLock { rooms in workspace.isEmpty ? !rooms.isEmpty : rooms[workspace] != nil }
+    }
+
     // MARK: Delivery
 
     /// Routes `event` by the rules of SPEC §5 and hands its frame, encoded once here,

@@ -35,6 +35,10 @@ public final class MulticaServer: Sendable {
         // Bootstrap metrics before any metric object exists: ones made earlier stay no-ops.
         _ = MetricsRegistry.shared
         self.tokens = try TokenService(secret: configuration.jwtSecret)
+        if let postgres = configuration.postgres {
+            // Never fall back to a SQLite file named after the URL.
+            throw StorageError.unavailable("the PostgreSQL backend (\(postgres)) is not wired into serve in this build")
+        }
         self.database = try SQLiteDatabase(path: configuration.databasePath)
         let repository = SQLiteRepository(database: database)
         self.repository = repository

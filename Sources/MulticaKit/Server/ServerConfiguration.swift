@@ -6,7 +6,10 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// 0 picks a free port (tests, `verify isolation`).
     public var port: Int
+    /// The SQLite file; ignored when `postgres` is set.
     public var databasePath: String
+    /// The shared PostgreSQL database; nil selects SQLite at `databasePath`.
+    public var postgres: PostgresLocation?
     public var jwtSecret: [UInt8]
     /// Empty: any `Origin` is accepted.
     public var allowedOrigins: [String]
@@ -36,6 +39,17 @@ public struct ServerConfiguration: Sendable {
         self.retentionInterval = retentionInterval
         self.sockets = sockets
         self.logLevel = logLevel
+    }
+
+    /// The backend this configuration selects.
+    public var database: DatabaseLocation {
+        get { postgres.map { .postgres($0) } ?? .sqlite(path: databasePath) }
+        set {
+            switch newValue {
+            case .sqlite(let path): databasePath = path; postgres = nil
+            case .postgres(let location): postgres = location
+            }
+        }
     }
 
     /// `$MULTICA_HOME/multica.db`.

@@ -1,7 +1,10 @@
 import Foundation
 
-/// One execution of `IsolationVerifier` against one server: setup, the phases, the
-/// checks, and the teardown. Used by a single task from start to end.
+/// One execution of `IsolationVerifier` against one server, or several nodes sharing one
+/// database: setup, the phases, the checks, and the teardown. With several nodes the
+/// users' REST clients (hence the publishers) and the sockets are spread round-robin
+/// over them, offset so that a socket usually sits on another node than the publisher
+/// of its workspace. Used by a single task from start to end.
 final class IsolationRun {
     struct User: Sendable {
         let id: String
@@ -33,7 +36,9 @@ final class IsolationRun {
         let recipient: String?
     }
 
-    let server: ServerAddress
+    /// Every node under test; `server` is the first.
+    let servers: [ServerAddress]
+    var server: ServerAddress { servers[0] }
     let secret: [UInt8]
     let options: IsolationVerifier.Options
     let deleteWorkspaces: Bool
@@ -54,9 +59,16 @@ final class IsolationRun {
     /// What the main phase published (daemon events included).
     var published: [Published] = []
 
-    init(server: ServerAddress, secret: [UInt8], options: IsolationVerifier.Options, deleteWorkspaces: Bool,
+    convenience init(server: ServerAddress, secret: [UInt8], options: IsolationVerifier.Options, deleteWorkspaces: Bool,
+                     progress: @escaping @Sendable (String) -> Void) {
+        self.init(servers: [server], secret: secret, options: options, deleteWorkspaces: deleteWorkspaces, progress: progress)
+    }
+
+    /// - Parameter servers: at least one.
+    init(servers: [ServerAddress], secret: [UInt8], options: IsolationVerifier.Options, deleteWorkspaces: Bool,
          progress: @escaping @Sendable (String) -> Void) {
-        self.server = server
+        precondition(!servers.isEmpty, "IsolationRun needs a server")
+        self.servers = servers
         self.secret = secret
         self.options = options
         self.deleteWorkspaces = deleteWorkspaces
@@ -78,7 +90,7 @@ final class IsolationRun {
         await teardown()
         return result.map { checks in
             IsolationReport(
-                server: server.description, embedded: false, workspaces: options.workspaces, clientsPerWorkspace: options.clients,
+                server: servers.map(\.description).joined(separator: " + "), embedded: false, workspaces: options.workspaces, clientsPerWorkspace: options.clients,
                 eventsPerWorkspace: mainPlanCount, checks: checks, passed: checks.allSatisfy(\.passed), durationMilliseconds: 0)
         }
     }
@@ -119,7 +131,8 @@ final class IsolationRun {
     func user(_ suffix: String, admin: Bool = false) async throws(IsolationSetupError) -> User {
         let id = "verify-\(runID)-\(suffix)"
         let token = try await mint(id, admin: admin)
-        let user = User(id: id, token: token, client: MulticaClient(server: server, token: token, timeout: options.waitTimeout))
+        let node = servers[users.count % servers.count]
+        let user = User(id: id, token: token, client: MulticaClient(server: node, token: token, timeout: options.waitTimeout))
         users.append(user)
         return user
     }
@@ -173,7 +186,7 @@ final class IsolationRun {
     func connect(_ name: String, user: User, tenant: Tenant, since: Int64? = nil) async throws(IsolationSetupError) -> IsolationProbe {
         do {
             let probe = try await IsolationProbe.connect(
-                name: name, server: server, token: user.token, workspaceID: tenant.id, userID: user.id, since: since, settings: socketSettings)
+                name: name, server: servers[(allProbes.count + 1) % servers.count], token: user.token, workspaceID: tenant.id, userID: user.id, since: since, settings: socketSettings)
             allProbes.append(probe)
             return probe
         } catch { throw .client(error, step: "cannot open \(name)") }

@@ -40,9 +40,15 @@ public struct IsolationVerifier: Sendable {
         /// An embedded server on a temporary database, a random in-memory secret and a
         /// free loopback port, shut down at the end.
         case embedded
-        /// A running server; `secret` is its HS256 signing secret (for minting users).
-        /// The workspaces created are deleted at the end, also after a failure.
-        case server(ServerAddress, secret: [UInt8])
+        /// Running nodes sharing one database (one or more); `secret` is their HS256
+        /// signing secret (for minting users). Clients and publishers are spread over the
+        /// nodes. The workspaces created are deleted at the end, also after a failure.
+        case servers([ServerAddress], secret: [UInt8])
+
+        /// One running server.
+        public static func server(_ address: ServerAddress, secret: [UInt8]) -> Target {
+            .servers([address], secret: secret)
+        }
     }
 
     public let target: Target
@@ -67,8 +73,9 @@ public struct IsolationVerifier: Sendable {
         let start = ContinuousClock.now
         var report: IsolationReport
         switch target {
-        case .server(let address, let secret):
-            let run = IsolationRun(server: address, secret: secret, options: options, deleteWorkspaces: true, progress: progress)
+        case .servers(let addresses, let secret):
+            guard !addresses.isEmpty else { throw .other("no server to verify") }
+            let run = IsolationRun(servers: addresses, secret: secret, options: options, deleteWorkspaces: true, progress: progress)
             report = try await run.execute().get()
             report.embedded = false
         case .embedded:

@@ -10,6 +10,7 @@ enum ServeCommand {
         guard let (host, port) = ServerConfiguration.parseListen(listen) else {
             throw CLIError.usage("invalid value '\(listen)' for --listen: expected HOST:PORT")
         }
+        let database = try Self.database(flags.string("db"), environment: context.environment)
         let level = Logger.Level(rawValue: flags.string("log-level") ?? "info") ?? .info
         let json = flags.string("log-format") == "json"
         LoggingSystem.bootstrap { label in
@@ -25,14 +26,15 @@ enum ServeCommand {
         }
         var sockets = SocketSettings()
         if let queue = flags.int("send-queue") { sockets.sendQueueLimit = queue }
-        let databasePath = flags.string("db") ?? ServerConfiguration.defaultDatabasePath(environment: context.environment)
-        let base = ServerConfiguration(
-            host: host, port: port, databasePath: databasePath, jwtSecret: secret,
+        var base = ServerConfiguration(
+            host: host, port: port, databasePath: ServerConfiguration.defaultDatabasePath(environment: context.environment),
+            jwtSecret: secret,
             allowedOrigins: flags.strings("allowed-origin"),
             retainAge: flags.seconds("retain").map { .seconds($0) },
             retainCount: flags.int("retain-count"),
             sockets: sockets, logLevel: level
         )
+        base.database = database
         var configuration = base
         if let fault = context.environment[RoutingFault.environmentVariable], !fault.isEmpty {
             guard let parsed = RoutingFault(rawValue: fault) else {
@@ -45,16 +47,31 @@ enum ServeCommand {
         do {
             server = try MulticaServer(configuration: configuration, logger: Logger(label: "multica"))
         } catch {
-            throw CLIError.failure("cannot open database \(databasePath): \(error)")
+            throw CLIError.failure("cannot open database \(database): \(error)")
         }
         do {
             try await server.run(handleSignals: true) { boundPort in
                 Terminal.err("multica \(MulticaKitVersion.string) listening on http://\(host):\(boundPort)")
-                Terminal.err("database: \(databasePath)")
+                Terminal.err("database: \(database)")
                 Terminal.err("get a token: multica token mint --user you@example.com")
             }
         } catch {
             throw CLIError.failure("cannot listen on \(listen): \(Self.describe(error))")
+        }
+    }
+
+    /// `--db`, else `MULTICA_DATABASE_URL`, else the default SQLite file. A malformed
+    /// PostgreSQL URL is a usage error whose message never repeats the password.
+    static func database(_ flag: String?, environment: [String: String]) throws -> DatabaseLocation {
+        let fromEnvironment = environment[DatabaseLocation.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        guard let value = flag ?? fromEnvironment else {
+            return .sqlite(path: ServerConfiguration.defaultDatabasePath(environment: environment))
+        }
+        do {
+            return try DatabaseLocation.parse(value)
+        } catch let error as DatabaseLocationError {
+            let source = flag == nil ? DatabaseLocation.environmentVariable : "--db"
+            throw CLIError.usage("\(source): \(error.reason)")
         }
     }
 

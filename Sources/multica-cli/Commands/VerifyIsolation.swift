@@ -1,7 +1,7 @@
 import Foundation
 import MulticaKit
 
-/// `verify isolation [--server URL] [--workspaces N] [--clients N] [--events N]`
+/// `verify isolation [--server URL]... [--workspaces N] [--clients N] [--events N]`
 enum VerifyIsolationCommand {
     static func run(_ context: CommandContext) async throws {
         let flags = context.flags
@@ -12,10 +12,13 @@ enum VerifyIsolationCommand {
         let options = IsolationVerifier.Options(
             workspaces: flags.int("workspaces") ?? 3, clients: clients, events: flags.int("events") ?? 50)
         let target: IsolationVerifier.Target
-        if let raw = flags.string("server") {
-            let address: ServerAddress
-            do { address = try ServerAddress(raw) } catch { throw CLIError.usage(error.description) }
-            do { target = .server(address, secret: try IsolationVerifier.resolveSecret(environment: context.environment)) } catch {
+        let raws = flags.strings("server")
+        if !raws.isEmpty {
+            var addresses: [ServerAddress] = []
+            for raw in raws {
+                do { addresses.append(try ServerAddress(raw)) } catch { throw CLIError.usage(error.description) }
+            }
+            do { target = .servers(addresses, secret: try IsolationVerifier.resolveSecret(environment: context.environment)) } catch {
                 throw CLIError.failure(error.description)
             }
         } else {
