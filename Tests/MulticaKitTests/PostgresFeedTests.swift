@@ -38,7 +38,7 @@ func startFeed(
 func waitForListener(_ cluster: PostgresCluster, name: String, database: String, feed: ClusterFeed? = nil) async throws {
     try await withTimeout(20, "LISTEN connection of \(name)") {
         while let feed, !feed.isStarted { try await Task.sleep(for: .milliseconds(20)) }
-        while try cluster.psql(
+        while try await cluster.psql(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'multica-listen-\(name)' AND datname = '\(database)'",
             database: "postgres") != "1" {
             try await Task.sleep(for: .milliseconds(50))
@@ -105,7 +105,7 @@ struct PostgresFeedTests {
             // Kill node A's LISTEN session twice while B writes.
             for _ in 0..<2 {
                 try await Task.sleep(for: .milliseconds(150))
-                #expect(try cluster.psql("""
+                #expect(try await cluster.psql("""
                     SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                     WHERE application_name = 'multica-listen-a2' AND datname = '\(database)'
                     """, database: "postgres") == "1")
@@ -126,7 +126,7 @@ struct PostgresFeedTests {
             try await waitForListener(cluster, name: "a3", database: nodeA.location.database, feed: feed)
             // Rows committed without any NOTIFY (as if every notification were lost).
             let values = (1...25).map { "('ws_z', \($0), 'evt_q\($0)', 'issue:updated', 'member', 'u', 1, false, '{\"n\":\($0)}')" }
-            try cluster.psql("""
+            try await cluster.psql("""
                 INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, synthetic, payload)
                 VALUES \(values.joined(separator: ","));
                 INSERT INTO event_cursor (workspace_id, head_seq) VALUES ('ws_z', 25)

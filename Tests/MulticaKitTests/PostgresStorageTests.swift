@@ -5,8 +5,8 @@ import Testing
 
 /// A fresh database of the shared test cluster, migrated, for one test.
 func withPostgresStore<T>(_ body: (PostgresStore, PostgresCluster) async throws -> T) async throws -> T {
-    let cluster = try PostgresCluster.shared()
-    let location = try cluster.makeDatabase()
+    let cluster = try await PostgresCluster.shared()
+    let location = try await cluster.makeDatabase()
     let store = try await PostgresStore.open(location)
     defer { store.close() }
     return try await body(store, cluster)
@@ -25,17 +25,17 @@ struct PostgresStorageTests {
     @Test func migrationsCreateTheSchemaWithItsConstraints() async throws {
         try await withPostgresStore { store, cluster in
             let db = store.location.database
-            let tables = try cluster.psql(
+            let tables = try await cluster.psql(
                 "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
                 database: db)
             #expect(Set(tables.split(separator: ",").map(String.init)) == StorageSchema.tables.union(["multica_migrations"]))
-            #expect(try cluster.psql("SELECT string_agg(name, ',' ORDER BY name) FROM multica_migrations", database: db)
+            #expect(try await cluster.psql("SELECT string_agg(name, ',' ORDER BY name) FROM multica_migrations", database: db)
                 == PostgresSchema.migrations.map(\.name).sorted().joined(separator: ","))
-            try cluster.psql("""
+            try await cluster.psql("""
                 INSERT INTO "user" (id, created_at) VALUES ('u1', 'now');
                 INSERT INTO workspace (id, name, slug, created_at, updated_at) VALUES ('w1', 'W', 'w', 'now', 'now')
                 """, database: db)
-            #expect(try cluster.psql("SELECT version FROM workspace WHERE id = 'w1'", database: db) == "1")
+            #expect(try await cluster.psql("SELECT version FROM workspace WHERE id = 'w1'", database: db) == "1")
             // CHECK enums, JSON checks, unique keys and foreign keys are enforced.
             let refused = [
                 "INSERT INTO member (id, workspace_id, user_id, role, created_at) VALUES ('m1', 'w1', 'u1', 'boss', 'now')",
@@ -45,20 +45,20 @@ struct PostgresStorageTests {
                 "INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, payload) VALUES ('w1', 0, 'e', 't', 'member', 'a', 1, '{}')",
             ]
             for sql in refused {
-                #expect(throws: PostgresCluster.ClusterError.self, "\(sql)") { try cluster.psql(sql, database: db) }
+                await #expect(throws: PostgresCluster.ClusterError.self, "\(sql)") { try await cluster.psql(sql, database: db) }
             }
             // Deleting a workspace cascades to its members.
-            try cluster.psql("""
+            try await cluster.psql("""
                 INSERT INTO member (id, workspace_id, user_id, role, created_at) VALUES ('m3', 'w1', 'u1', 'owner', 'now');
                 DELETE FROM workspace WHERE id = 'w1'
                 """, database: db)
-            #expect(try cluster.psql("SELECT count(*) FROM member", database: db) == "0")
+            #expect(try await cluster.psql("SELECT count(*) FROM member", database: db) == "0")
         }
     }
 
     @Test func twoNodesStartingTogetherMigrateOnce() async throws {
-        let cluster = try PostgresCluster.shared()
-        let location = try cluster.makeDatabase()
+        let cluster = try await PostgresCluster.shared()
+        let location = try await cluster.makeDatabase()
         let stores = (0..<4).map { _ in PostgresStore(location: location, logger: .init(label: "test")) }
         defer { stores.forEach { $0.close() } }
         let applied = try await withThrowingTaskGroup(of: [String].self) { group in
@@ -69,7 +69,7 @@ struct PostgresStorageTests {
         }
         // Exactly one opener applied every migration; the others found them recorded.
         #expect(applied.filter { !$0.isEmpty } == [PostgresSchema.migrations.map(\.name)])
-        #expect(try cluster.psql("SELECT count(*) FROM multica_migrations", database: location.database)
+        #expect(try await cluster.psql("SELECT count(*) FROM multica_migrations", database: location.database)
             == "\(PostgresSchema.migrations.count)")
         // Opening again is a no-op.
         #expect(try await PostgresMigrator(store: stores[0]).migrate().isEmpty)

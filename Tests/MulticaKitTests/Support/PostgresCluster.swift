@@ -28,7 +28,7 @@ final class PostgresCluster: Sendable {
     }()
 
     /// The one cluster of this test process, started on first use.
-    static func shared() throws -> PostgresCluster {
+    static func sharedBlocking() throws -> PostgresCluster {
         try sharedCluster.withLock { slot in
             if let cluster = slot { return cluster }
             let cluster = try PostgresCluster()
@@ -102,15 +102,15 @@ final class PostgresCluster: Sendable {
     }
 
     /// A new, empty database and the location that reaches it over TCP.
-    func makeDatabase(_ prefix: String = "t") throws -> PostgresLocation {
+    func makeDatabaseBlocking(_ prefix: String = "t") throws -> PostgresLocation {
         let name = "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_"))"
-        try psql("CREATE DATABASE \(name)", database: "postgres")
+        try psqlBlocking("CREATE DATABASE \(name)", database: "postgres")
         return PostgresLocation(host: "127.0.0.1", port: port, user: Self.superuser, password: "unused-in-trust", database: name)
     }
 
     /// Runs `sql` with psql and returns its unaligned, tuples-only output.
     @discardableResult
-    func psql(_ sql: String, database: String) throws -> String {
+    func psqlBlocking(_ sql: String, database: String) throws -> String {
         try Self.run(binaries.appendingPathComponent("psql").path, [
             "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.superuser,
             "-d", database, "-c", sql,
@@ -182,5 +182,23 @@ final class PostgresCluster: Sendable {
         }
         guard bound else { throw ClusterError(message: "bind() failed") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// The cluster's tools (initdb, pg_ctl, psql) block for as long as they run: the tests
+/// call them through these, on a thread of their own, so the two threads of Swift's
+/// cooperative pool keep serving the other suites' in-process servers meanwhile.
+extension PostgresCluster {
+    static func shared() async throws -> PostgresCluster {
+        try await onThread { try PostgresCluster.sharedBlocking() }
+    }
+
+    func makeDatabase(_ prefix: String = "t") async throws -> PostgresLocation {
+        try await onThread { try self.makeDatabaseBlocking(prefix) }
+    }
+
+    @discardableResult
+    func psql(_ sql: String, database: String) async throws -> String {
+        try await onThread { try self.psqlBlocking(sql, database: database) }
     }
 }
