@@ -42,6 +42,12 @@ public final class MulticaServer: Sendable {
         self.publisher = EventPublisher(log: eventLog, bus: bus, logger: logger)
         let metrics = RealtimeMetrics()
         self.hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
+        if configuration.sockets.echo {
+            logger.warning(
+                "ECHO MODE: /ws sends no hello and no events, it echoes every message (WebSocket conformance tests only)",
+                metadata: ["env": "\(EchoMode.environmentVariable)"]
+            )
+        }
         if let fault = configuration.routingFault {
             logger.warning("ROUTING FAULT INJECTED: events will leak between tenants (test only)", metadata: ["fault": "\(fault.rawValue)"])
         }
@@ -102,6 +108,7 @@ public final class MulticaServer: Sendable {
         router.middlewares.add(AuthenticationMiddleware(tokens: tokens, users: repository))
         let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog)
         HealthRoutes(repository: repository, metrics: MetricsRegistry.shared).register(on: router)
+        OpenAPIRoute().register(on: router)
         WebSocketRoute(realtime: realtime).register(on: router)
         WorkspaceRoutes(api: api).register(on: router)
         MemberRoutes(api: api).register(on: router)

@@ -25,6 +25,10 @@ enum ServeCommand {
         }
         var sockets = SocketSettings()
         if let queue = flags.int("send-queue") { sockets.sendQueueLimit = queue }
+        if let echo = context.environment[EchoMode.environmentVariable], !echo.isEmpty {
+            guard echo == "1" else { throw CLIError.usage("invalid \(EchoMode.environmentVariable) '\(echo)': expected 1") }
+            EchoMode.apply(to: &sockets)
+        }
         let databasePath = flags.string("db") ?? ServerConfiguration.defaultDatabasePath(environment: context.environment)
         let base = ServerConfiguration(
             host: host, port: port, databasePath: databasePath, jwtSecret: secret,
