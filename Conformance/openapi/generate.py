@@ -123,6 +123,9 @@ def path_param(name): return {"name": name, "in": "path", "required": True, "sch
 def op(summary, ok_status, ok, *, body=None, body_required=True, errors=(400, 401, 403, 404), params=(), public=False, tag=None):
     o = {"summary": summary, "responses": {str(ok_status): ok}}
     for e in errors: o["responses"][str(e)] = ERR[e]
+    # Any request can be malformed at the HTTP level (a header value the parser
+    # refuses: 400) or too large in its head (431); both are answered, then closed.
+    o["responses"]["400"] = ERR[400]
     o["responses"]["431"] = ERR[431]
     if not public: o["responses"]["401"] = ERR[401]
     if body is not None: o["requestBody"] = {"required": body_required, **json_body(body)}

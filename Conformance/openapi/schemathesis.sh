@@ -12,7 +12,7 @@ VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/multica/schemathesis-venv}"
 if [ ! -x "$VENV/bin/st" ]; then
   echo "schemathesis: creating $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'schemathesis>=3.30,<4'
+  "$VENV/bin/pip" install -q 'schemathesis>=3.39,<4' 'hypothesis<6.120'
 fi
 BIN="${MULTICA_BIN:-$ROOT/.build/debug/multica}"
 [ -x "$BIN" ] || flock /tmp/swift-build.lock swift build --product multica
@@ -58,11 +58,11 @@ set +e
 "$VENV/bin/st" run "$BASE/openapi.json" --base-url "$BASE" \
   -H "Authorization: Bearer $TOKEN" -H "X-Workspace-ID: $WORKSPACE" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,error_body_is_json_error \
-  --hypothesis-max-examples "$EXAMPLES" --hypothesis-derandomize \
+  --hypothesis-max-examples "$EXAMPLES" --hypothesis-derandomize --experimental=openapi-3.1 \
   --exclude-path /ws --exclude-path /metrics --exclude-path /openapi.json \
   --request-timeout 10000 --workers 1 --no-color >"$WORK/st.log" 2>&1
 rc=$?
 set -e
-tail -40 "$WORK/st.log"
+sed -n "/FAILURES/,\$p" "$WORK/st.log" | head -80; grep -a -E "passed|failed|errored" "$WORK/st.log" | tail -12
 kill -0 "$SERVER_PID" 2>/dev/null || { echo "schemathesis: the server died"; tail -20 "$WORK/serve.log"; exit 1; }
 exit $rc

@@ -1200,6 +1200,9 @@ enum OpenAPIDocument {
      "204": {
       "description": "deleted"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -1243,6 +1246,9 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -1360,6 +1366,9 @@ enum OpenAPIDocument {
     "responses": {
      "204": {
       "description": "deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -1486,6 +1495,9 @@ enum OpenAPIDocument {
      },
      "204": {
       "description": "nothing queued, or the agent is at max_concurrent_tasks"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -1714,6 +1726,9 @@ enum OpenAPIDocument {
        }
       },
       "description": "the task"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -1966,6 +1981,9 @@ enum OpenAPIDocument {
       },
       "description": "the item"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2007,6 +2025,9 @@ enum OpenAPIDocument {
        }
       },
       "description": "the item"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -2209,6 +2230,9 @@ enum OpenAPIDocument {
      "204": {
       "description": "deleted"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2249,6 +2273,9 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -2363,6 +2390,9 @@ enum OpenAPIDocument {
       },
       "description": "list"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2462,6 +2492,9 @@ enum OpenAPIDocument {
       },
       "description": "list"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2543,6 +2576,9 @@ enum OpenAPIDocument {
      "204": {
       "description": "deleted"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2583,6 +2619,9 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -2697,6 +2736,9 @@ enum OpenAPIDocument {
      "204": {
       "description": "left"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2734,6 +2776,9 @@ enum OpenAPIDocument {
        }
       },
       "description": "list"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "401": {
       "$ref": "#/components/responses/E401"
@@ -2819,6 +2864,9 @@ enum OpenAPIDocument {
      "204": {
       "description": "removed"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
@@ -2872,6 +2920,9 @@ enum OpenAPIDocument {
       },
       "description": "ok"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "431": {
       "$ref": "#/components/responses/E431"
      }
@@ -2895,6 +2946,9 @@ enum OpenAPIDocument {
        }
       },
       "description": "metrics"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "431": {
       "$ref": "#/components/responses/E431"
@@ -2920,6 +2974,9 @@ enum OpenAPIDocument {
       },
       "description": "the OpenAPI document"
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "431": {
       "$ref": "#/components/responses/E431"
      }
@@ -2943,6 +3000,9 @@ enum OpenAPIDocument {
        }
       },
       "description": "ready"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
      },
      "431": {
       "$ref": "#/components/responses/E431"
