@@ -16,8 +16,8 @@ mkdir -p .deps
 ln -sfn ../.. .deps/multica
 echo "fuzz: building ${TARGETS[*]}"
 flock /tmp/swift-build.lock swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
-  --disable-testable-imports --build-path .build 2>&1 | grep -E "error|warning: .*Fuzz/Sources|Compiling Fuzz|Build complete" || true
-BIN="$(swift build -c debug --disable-testable-imports --build-path .build --show-bin-path)"
+  --build-path .build 2>&1 | grep -E "error|warning: .*Fuzz/Sources|Compiling Fuzz|Build complete" || true
+BIN="$(swift build -c debug --build-path .build --show-bin-path)"
 
 WORK="$(mktemp -d /tmp/multica-fuzz.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT

@@ -10,3 +10,21 @@ public func fuzzCLI(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     for argument in arguments.prefix(4) { _ = DurationParser.seconds(argument) }
     return 0
 }
+
+// SwiftPM links an executable target with `main` renamed to `FuzzCLI_main` (so the
+// target stays testable); libFuzzer's driver is then started from here.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzCLI_main")
+public func fuzzCLIMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments) { data, size in
+        guard let data, size > 0 else { return 0 }
+        return fuzzCLI(UnsafeRawPointer(data), size)
+    }
+}

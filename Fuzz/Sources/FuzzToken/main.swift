@@ -27,3 +27,21 @@ public func fuzzToken(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     verify(segment + ".e30.c2ln")
     return 0
 }
+
+// SwiftPM links an executable target with `main` renamed to `FuzzToken_main` (so the
+// target stays testable); libFuzzer's driver is then started from here.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzToken_main")
+public func fuzzTokenMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments) { data, size in
+        guard let data, size > 0 else { return 0 }
+        return fuzzToken(UnsafeRawPointer(data), size)
+    }
+}

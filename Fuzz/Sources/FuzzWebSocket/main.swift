@@ -34,3 +34,21 @@ public func fuzzWebSocket(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     return 0
 }
+
+// SwiftPM links an executable target with `main` renamed to `FuzzWebSocket_main` (so the
+// target stays testable); libFuzzer's driver is then started from here.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzWebSocket_main")
+public func fuzzWebSocketMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments) { data, size in
+        guard let data, size > 0 else { return 0 }
+        return fuzzWebSocket(UnsafeRawPointer(data), size)
+    }
+}
