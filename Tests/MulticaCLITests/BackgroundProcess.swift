@@ -4,9 +4,8 @@ import Testing
 /// A `multica` process left running while a test works (a server, a tail), with its
 /// output captured to files that the test can poll. Always `stop()` it: a test that
 /// fails early still kills its children.
-final class BackgroundProcess: @unchecked Sendable {
-    // @unchecked: `Process` is not Sendable; this wrapper only reads its state.
-    let process = Process()
+final class BackgroundProcess: Sendable {
+    let process: ChildProcess
     private let scratch: URL
     private let outURL: URL
     private let errURL: URL
@@ -18,13 +17,10 @@ final class BackgroundProcess: @unchecked Sendable {
         errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            executable: CLI.binary.path, arguments: arguments, environment: environment,
+            stdinPath: nil, stdoutPath: outURL.path, stderrPath: errURL.path
+        )
     }
 
     var stdout: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
@@ -45,19 +41,18 @@ final class BackgroundProcess: @unchecked Sendable {
     /// Waits for the process to exit by itself; returns its status.
     func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
         try await waitUntil("exit", timeout: timeout) { !process.isRunning }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process.poll() ?? -1
     }
 
     func signal(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.signal(signal)
     }
 
     /// Kills the process if it still runs and removes its files.
     func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            _ = process.waitBlocking()
         }
         try? FileManager.default.removeItem(at: scratch)
     }

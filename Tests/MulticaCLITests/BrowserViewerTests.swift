@@ -53,7 +53,7 @@ struct BrowserViewerTests {
             // Niced: Chromium is the heaviest thing in the test run; timing-sensitive
             // suites running beside it (crash consistency) keep the CPU first.
             ["-n", "10", Self.python, Self.script, name, "--server", server.url, "--secret", CLI.secret, "--binary", CLI.binary.path,
-             "--db", server.databasePath, "--port", String(server.port), "--serve-pid", String(server.process.process.processIdentifier),
+             "--db", server.databasePath, "--port", String(server.port), "--serve-pid", String(server.process.process.pid),
              "--artifacts", Self.artifacts, "--chromium", Self.chromium, "--chromedriver", Self.chromedriver,
              "--docs", CLI.packageRoot.appendingPathComponent("docs/viewer.png").path],
             environment: server.environment.merging(ProcessInfo.processInfo.environment.filter {

@@ -46,34 +46,26 @@ enum CLI {
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        try input.fileHandleForWriting.write(contentsOf: Data((stdin ?? "").utf8))
-        try input.fileHandleForWriting.close()
-
+        let inURL = scratch.appendingPathComponent("in")
+        try Data((stdin ?? "").utf8).write(to: inURL)
+        let process = try ChildProcess(
+            executable: executable.path, arguments: arguments, environment: environment,
+            stdinPath: inURL.path, stdoutPath: outURL.path, stderrPath: errURL.path
+        )
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        var code = process.poll()
+        while code == nil {
             if ContinuousClock.now > deadline {
-                process.terminate()
+                process.signal(SIGKILL)
                 Issue.record("\(arguments) did not finish within \(timeout)")
+                code = process.waitBlocking()
                 break
             }
             try await Task.sleep(for: .milliseconds(5))
+            code = process.poll()
         }
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
         return Result(
-            code: process.terminationStatus,
+            code: code ?? -1,
             stdout: try String(contentsOf: outURL, encoding: .utf8),
             stderr: try String(contentsOf: errURL, encoding: .utf8)
         )

@@ -13,7 +13,7 @@ struct JSONScannerTests {
     }
 
     @Test(arguments: [
-        (#""#, 1, 1), (#"{"#, 1, 2), (#"{"a":}"#, 1, 6), (#"{"a":1,}"#, 1, 8), ("{\n  \"a\": 01\n}", 2, 9),
+        (#""#, 1, 1), (#"{"#, 1, 2), (#"{"a":}"#, 1, 6), (#"{"a":1,}"#, 1, 8), ("{\n  \"a\": 01\n}", 2, 8),
         (#"[1 2]"#, 1, 4), (#"{"a":tru}"#, 1, 6), (#"{"a":"\x"}"#, 1, 8), (#"{} x"#, 1, 4), (#"+1"#, 1, 1),
         (#"1."#, 1, 3), ("\"a\u{01}\"", 1, 3), (#"{'a':1}"#, 1, 2),
     ])
@@ -52,5 +52,29 @@ struct JSONScannerTests {
         #expect(throws: JSONScanner.SyntaxError.self) { try RawJSONObject(validating: "[1]") }
         #expect(throws: JSONScanner.SyntaxError.self) { try RawJSONObject(validating: "\"s\"") }
         #expect((try? RawJSONObject(validating: "  {\"a\":1}\n"))?.description == "{\"a\":1}")
+    }
+}
+
+/// SPEC §6: a leading-zero number is named, with its line and column.
+@Suite struct JSONScannerNumberTests {
+    @Test func leadingZeroIsNamedWithPosition() {
+        #expect(throws: JSONScanner.SyntaxError.self) { try JSONScanner.validate(Array(#"{"ts":0123}"#.utf8)) }
+        do {
+            _ = try JSONScanner.objectMembers(Array("{\n  \"ts\": 0123}".utf8))
+            Issue.record("accepted a leading zero")
+        } catch {
+            #expect(error.message == "invalid number '0123': leading zero")
+            #expect(error.line == 2 && error.column == 9)
+        }
+    }
+
+    @Test(arguments: ["-01", "00", "01.5", "-00e1"])
+    func otherLeadingZerosAreRefused(_ number: String) {
+        #expect(throws: JSONScanner.SyntaxError.self) { try JSONScanner.validate(Array(number.utf8)) }
+    }
+
+    @Test(arguments: ["0", "-0", "0.5", "0e3", "10", "-0.0E-2"])
+    func zeroFormsStillPass(_ number: String) throws {
+        try JSONScanner.validate(Array(number.utf8))
     }
 }

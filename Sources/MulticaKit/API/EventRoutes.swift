@@ -89,6 +89,8 @@ struct EventRoutes {
         do {
             members = try JSONScanner.objectMembers(bytes)
         } catch {
+            // An object with a syntax error inside is named with its line and column.
+            if bytes.first(where: { !$0.isJSONWhitespace }) == UInt8(ascii: "{") { throw APIError.badRequest("malformed JSON: \(error)") }
             throw APIError.badRequest("\(fieldPrefix.isEmpty ? "body" : "field '\(fieldPrefix.dropLast())'") must be a JSON object")
         }
         func field(_ name: String) -> ArraySlice<UInt8>? { members.first { $0.key == name }.map { bytes[$0.valueRange] } }

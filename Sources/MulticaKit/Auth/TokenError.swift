@@ -8,6 +8,8 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
     case badSignature
     /// `exp` is at or before the verification time.
     case expired
+    /// `nbf` is after the verification time.
+    case notYetValid
     case missingExpiry
     /// `sub` missing, null or blank.
     case missingSubject
@@ -18,6 +20,7 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
         case .unsupportedAlgorithm(let alg): "unsupported algorithm '\(alg)' (only HS256 is accepted)"
         case .badSignature: "bad signature"
         case .expired: "token expired"
+        case .notYetValid: "token not yet valid (nbf is in the future)"
         case .missingExpiry: "missing exp claim"
         case .missingSubject: "missing or blank sub claim"
         }

@@ -25,7 +25,11 @@ public struct TokenService: Sendable {
         return try await collection.sign(WirePayload(claims))
     }
 
+    /// Largest token accepted (SPEC §3); a longer one is malformed before any parsing.
+    public static let maxTokenBytes = 8 * 1024
+
     public func verify(_ token: String, now: Date = Date()) async throws(TokenError) -> TokenClaims {
+        guard token.utf8.count <= Self.maxTokenBytes else { throw .malformed("token over 8 KiB") }
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3 else {
             throw .malformed("expected 3 dot-separated segments, found \(segments.count)")
@@ -34,6 +38,9 @@ public struct TokenService: Sendable {
         guard let alg = header["alg"] else { throw .malformed("header has no alg") }
         guard case .string(let algName) = alg else { throw .malformed("header alg is not a string") }
         guard algName == "HS256" else { throw .unsupportedAlgorithm(algName) }
+        // RFC 7515 §4.1.11: an extension listed in crit must be understood, and we
+        // understand none; an empty list is forbidden outright.
+        guard header["crit"] == nil else { throw .malformed("header has crit (no extension is understood)") }
         let payload = try Self.jsonObject(segments[1], part: "payload")
         guard Base64URL.decode(segments[2]) != nil else {
             throw .malformed("signature is not valid base64url")
@@ -56,6 +63,16 @@ public struct TokenService: Sendable {
     private static func jsonObject(_ segment: Substring, part: String) throws(TokenError) -> [String: JSONValue] {
         guard let bytes = Base64URL.decode(segment) else {
             throw .malformed("\(part) is not valid base64url")
+        }
+        // Our strict scanner first: JSONDecoder silently keeps the first of two equal
+        // names, while most other parsers keep the last, so one token would name two
+        // users depending on who reads it. Names compare after unescaping.
+        guard let members = try? JSONScanner.objectMembers(bytes) else {
+            throw .malformed("\(part) is not a JSON object")
+        }
+        var seen = Set<String>()
+        for member in members where !seen.insert(member.key).inserted {
+            throw .malformed("\(part) has duplicate member '\(member.key)'")
         }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)),
               case .object(let object) = value
@@ -80,6 +97,9 @@ public struct TokenService: Sendable {
         let issuedAt: Date? = try payload["iat"].flatMap { v throws(TokenError) in
             v == .null ? nil : try date(v, claim: "iat")
         }
+        let notBefore: Date? = try payload["nbf"].flatMap { v throws(TokenError) in
+            v == .null ? nil : try date(v, claim: "nbf")
+        }
         let email = try optionalString(payload["email"], claim: "email")
         let name = try optionalString(payload["name"], claim: "name")
         let isAdmin: Bool
@@ -90,6 +110,7 @@ public struct TokenService: Sendable {
         }
 
         guard expiresAt > now else { throw .expired }
+        if let notBefore, notBefore > now { throw .notYetValid }
         return TokenClaims(
             subject: subject, expiresAt: expiresAt, issuedAt: issuedAt,
             email: email, name: name, isAdmin: isAdmin

@@ -76,6 +76,11 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let identity = identity.value else { throw ChannelError.inappropriateOperationForState }
+                        // WebSocket frames, not HTTP parts, flow from here on.
+                        let pipeline = channel.pipeline.syncOperations
+                        if let responder = try? pipeline.handler(type: HTTPParseErrorResponder.self) {
+                            pipeline.removeHandler(responder, promise: nil)
+                        }
                         let handle = try realtime.attach(identity: identity, to: channel)
                         return Negotiated.websocket(handle)
                     }
@@ -103,7 +108,13 @@ public struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enablePipelining = false
             pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
-            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            pipeline.decoderConfiguration = HTTPLimits.decoder
+            let sync = channel.pipeline.syncOperations
+            let negotiated = try sync.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            // Answers 431/400 for heads the decoder refuses (NIO's handler is off above:
+            // it answers an empty 400 to everything and never closes).
+            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try sync.addHandler(HTTPParseErrorResponder(), position: .after(decoder))
             return Value(negotiated: negotiated, channel: channel)
         }
     }

@@ -81,6 +81,12 @@ public final class RealtimeService: Sendable {
         let identity = handle.identity
         hub.register(handle)
         defer { hub.unregister(handle) }
+        if settings.echo {
+            // Conformance mode: the socket is an echo endpoint from its first byte.
+            handle.finishReplay(through: 0)
+            try? await channel.closeFuture.get()
+            return
+        }
         do {
             let bounds = try await log.bounds(workspace: identity.workspaceID)
             let since = identity.since ?? bounds.head

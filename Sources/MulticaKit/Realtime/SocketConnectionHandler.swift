@@ -60,9 +60,12 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var timers: [Scheduled<Void>] = []
     private var pingTask: RepeatedTask?
     private var closeTimer: Scheduled<Void>?
-    /// Bytes of the inbound message being reassembled from fragments.
+    /// Bytes of the inbound message being reassembled from fragments; non-nil only
+    /// between a first fragment without FIN and the final continuation.
     private var inboundMessage: ByteBuffer?
     private var inboundOpcode: WebSocketOpcode = .text
+    /// UTF-8 check of the text message being received, fed fragment by fragment.
+    private var inboundText = UTF8Validator()
 
     /// Where encoded frames are written: the context of `RawFrameWriter`, at the head
     /// of the pipeline.
@@ -126,14 +129,36 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         metrics.socketClosed()
     }
 
-    /// The frame decoder reports an oversized frame as `invalidFrameLength`: that is
-    /// SPEC's 1009. Any other protocol or I/O error ends the connection.
+    /// NIO's frame decoder reports an oversized frame as `invalidFrameLength` (SPEC's
+    /// 1009) and a fragmented or over-125-byte control frame as a protocol error
+    /// (1002). The decoder then refuses every later byte (`dataReceivedInErrorState`):
+    /// once our close frame is out, such bytes (the peer's close reply, or more
+    /// garbage) end the connection. Any other error is I/O: the connection ends.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
-            close(.messageTooLarge)
-        } else {
+        if isClosing {
+            context.close(promise: nil)
+            return
+        }
+        switch error {
+        case let error as NIOWebSocketError:
+            close(error == .invalidFrameLength ? .messageTooLarge : .protocolError)
+        case ByteToMessageDecoderError.dataReceivedInErrorState:
+            close(.protocolError)
+        default:
             context.close(promise: nil)
         }
+    }
+
+    /// The peer closed its sending side (FIN) without a close frame (the channel
+    /// allows remote half-closure). It will send nothing more, not even a pong, so
+    /// waiting for the next ping to notice would hold the socket, its fd and its hub
+    /// slot for a whole ping interval: close at once (SPEC §7).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: Outbound: events
@@ -297,37 +322,55 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        if isClosing {
+            // Our close frame is out: only the peer's close reply matters now.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        // No extension is negotiated, so every RSV bit must be clear (RFC 6455 §5.2).
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return close(.protocolError) }
         switch frame.opcode {
         case .connectionClose:
-            if isClosing {
-                context.close(promise: nil)
-            } else {
-                // Echo the peer's close, then drop the connection.
-                phase = .closing
-                var payload = frame.unmaskedData
-                let code = payload.readInteger(as: UInt16.self) ?? CloseCode.normal.rawValue
-                var reply = context.channel.allocator.buffer(capacity: 2)
-                reply.writeInteger(code)
-                let channel = context.channel
-                output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.close, payload: reply, allocator: context.channel.allocator)))
-                    .whenComplete { _ in channel.close(promise: nil) }
-            }
+            receivedClose(frame, context: context)
         case .ping:
-            guard !isClosing else { return }
             let pong = WebSocketFrameBytes.encode(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator)
             output.writeAndFlush(NIOAny(pong), promise: nil)
         case .pong:
             awaitingPong = false
         case .text, .binary:
-            inboundMessage = nil
+            // A new message while a fragmented one is open is bad fragmentation.
+            guard inboundMessage == nil else { return close(.protocolError) }
             inboundOpcode = frame.opcode
+            inboundText = UTF8Validator()
             accumulate(frame, context: context)
         case .continuation:
-            guard inboundMessage != nil else { return }
+            guard inboundMessage != nil else { return close(.protocolError) }
             accumulate(frame, context: context)
         default:
-            break
+            // Reserved opcodes 0x3-0x7 and 0xB-0xF.
+            close(.protocolError)
         }
+    }
+
+    /// The peer's close frame: echo its code and drop the connection, unless the
+    /// frame itself is invalid (RFC 6455 §5.5.1, §7.4): a 1-byte body or a code that
+    /// may not be sent is 1002, a reason that is not UTF-8 is 1007.
+    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        var payload = frame.unmaskedData
+        var code = CloseCode.normal.rawValue
+        if payload.readableBytes > 0 {
+            guard let received = payload.readInteger(as: UInt16.self) else { return close(.protocolError) }
+            guard CloseCode.mayBeSent(received) else { return close(.protocolError) }
+            guard UTF8Validator.isValid(payload.readableBytesView) else { return close(.invalidPayload) }
+            code = received
+        }
+        phase = .closing
+        cancelTimers()
+        var reply = context.channel.allocator.buffer(capacity: 2)
+        reply.writeInteger(code)
+        let channel = context.channel
+        output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.close, payload: reply, allocator: context.channel.allocator)))
+            .whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func accumulate(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
@@ -338,13 +381,26 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         var data = frame.unmaskedData
+        if inboundOpcode == .text {
+            // Fail fast: a fragment that cannot be part of valid UTF-8 ends it now.
+            guard inboundText.consume(data.readableBytesView), frame.fin ? inboundText.isComplete : true else {
+                inboundMessage = nil
+                close(.invalidPayload)
+                return
+            }
+        }
         message.writeBuffer(&data)
         guard frame.fin else {
             inboundMessage = message
             return
         }
         inboundMessage = nil
-        if inboundOpcode == .text { handleText(message) }
+        if settings.echo {
+            let opcode: WebSocketFrameBytes.Opcode = inboundOpcode == .text ? .text : .binary
+            output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(opcode, payload: message, allocator: context.channel.allocator)), promise: nil)
+        } else if inboundOpcode == .text {
+            handleText(message)
+        }
     }
 
     /// `{"type":"ping"}` is answered with `{"type":"pong"}`; `{"type":"publish",…}` is

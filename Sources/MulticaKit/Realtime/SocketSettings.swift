@@ -12,6 +12,9 @@ public struct SocketSettings: Sendable {
     public var closeGrace: Duration
     /// How long an evicted slow consumer may take to read up to its 4008 close frame.
     public var evictionGrace: Duration
+    /// Conformance-test mode (`EchoMode`): no hello, no events, every text and binary
+    /// message is echoed back. Never set in normal operation.
+    public var echo: Bool = false
 
     public init(
         sendQueueLimit: Int = 4096, maxInboundMessageBytes: Int = 64 * 1024,

@@ -48,6 +48,12 @@ public final class MulticaServer: Sendable {
         let hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
         self.hub = hub
         self.publisher = EventPublisher(backend: repository, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() })
+        if configuration.sockets.echo {
+            logger.warning(
+                "ECHO MODE: /ws sends no hello and no events, it echoes every message (WebSocket conformance tests only)",
+                metadata: ["env": "\(EchoMode.environmentVariable)"]
+            )
+        }
         if let fault = configuration.routingFault {
             logger.warning("ROUTING FAULT INJECTED: events will leak between tenants (test only)", metadata: ["fault": "\(fault.rawValue)"])
         }
@@ -111,6 +117,7 @@ public final class MulticaServer: Sendable {
         router.middlewares.add(AuthenticationMiddleware(tokens: tokens, users: repository))
         let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog, memberships: memberships)
         HealthRoutes(repository: repository, metrics: MetricsRegistry.shared).register(on: router)
+        OpenAPIRoute().register(on: router)
         WebSocketRoute(realtime: realtime).register(on: router)
         WebRoutes(assets: .embedded).register(on: router)
         WorkspaceRoutes(api: api).register(on: router)

@@ -192,10 +192,20 @@ public struct JSONScanner {
     }
 
     private mutating func number() throws(SyntaxError) {
+        let start = index
         if peek() == UInt8(ascii: "-") { index += 1 }
         guard let first = peek(), Self.isDigit(first) else { throw error("invalid number") }
         index += 1
-        if first != UInt8(ascii: "0") { while let d = peek(), Self.isDigit(d) { index += 1 } }
+        if first != UInt8(ascii: "0") {
+            while let d = peek(), Self.isDigit(d) { index += 1 }
+        } else if let d = peek(), Self.isDigit(d) {
+            // RFC 8259 §6: no leading zeros. Name the whole number, at its start.
+            var end = index
+            while end < bytes.count, end - start < 40, Self.isNumberByte(bytes[end]) { end += 1 }
+            let text = String(decoding: bytes[start..<end], as: UTF8.self)
+            index = start
+            throw error("invalid number '\(text)': leading zero")
+        }
         if peek() == UInt8(ascii: ".") {
             index += 1
             guard let d = peek(), Self.isDigit(d) else { throw error("invalid number: digit expected after '.'") }
@@ -235,6 +245,11 @@ public struct JSONScanner {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    /// Bytes that can appear in a JSON number, for quoting one in an error.
+    private static func isNumberByte(_ b: UInt8) -> Bool {
+        isDigit(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
+    }
 
     private static func hexValue(_ b: UInt8) -> UInt32? {
         switch b {

@@ -26,6 +26,10 @@ enum ServeCommand {
         }
         var sockets = SocketSettings()
         if let queue = flags.int("send-queue") { sockets.sendQueueLimit = queue }
+        if let echo = context.environment[EchoMode.environmentVariable], !echo.isEmpty {
+            guard echo == "1" else { throw CLIError.usage("invalid \(EchoMode.environmentVariable) '\(echo)': expected 1") }
+            EchoMode.apply(to: &sockets)
+        }
         var base = ServerConfiguration(
             host: host, port: port, databasePath: ServerConfiguration.defaultDatabasePath(environment: context.environment),
             jwtSecret: secret,

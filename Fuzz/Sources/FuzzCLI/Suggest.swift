@@ -1,0 +1,1 @@
+../../../Sources/multica-cli/Suggest.swift

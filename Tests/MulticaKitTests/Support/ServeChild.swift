@@ -1,0 +1,72 @@
+import Foundation
+
+/// `multica serve` as a child process (the binary the package builds), for tests that
+/// measure the server process itself from /proc: its open fds and resident memory.
+/// Always `stop()` it.
+final class ServeChild: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; only this wrapper touches it.
+    let process = Process()
+    let port: Int
+    let home: URL
+    private let errURL: URL
+
+    static let binary = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/multica")
+
+    init(environment extra: [String: String] = [:]) async throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("multica-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        errURL = home.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", home.appendingPathComponent("db.sqlite").path, "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MULTICA_HOME"] = home.path
+        environment["MULTICA_JWT_SECRET"] = String(decoding: LiveServer.secret, as: UTF8.self)
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        var found: Int?
+        while found == nil, Date() < deadline, process.isRunning {
+            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                found = Int(text[range].split(separator: ":").last ?? "")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard let found else {
+            process.terminate()
+            let printed = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            throw TimedOut(what: "serve child did not listen: \(printed)")
+        }
+        port = found
+    }
+
+    var stderr: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+
+    /// Open file descriptors of the server process.
+    func openFDs() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+    }
+
+    /// Resident set size of the server process, in KiB.
+    func residentKiB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? -1
+        }
+        return -1
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: home)
+    }
+}
