@@ -58,8 +58,6 @@ public protocol TaskStore: Sendable {
     func task(id: String) async throws -> AgentTask?
     /// Tasks of an issue, oldest first.
     func tasks(issueID: String) async throws -> [AgentTask]
-    /// How many of the agent's tasks are dispatched or running.
-    func activeTaskCount(agentID: String) async throws -> Int
 }
 
 /// Everything the server reads from storage besides the event log.

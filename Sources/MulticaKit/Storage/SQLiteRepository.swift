@@ -142,8 +142,4 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     public func tasks(issueID: String) async throws -> [AgentTask] {
         try await database.read { db in try SQLiteReads.tasks(db, issueID: issueID) }
     }
-
-    public func activeTaskCount(agentID: String) async throws -> Int {
-        try await database.read { db in try SQLiteReads.activeTaskCount(db, agentID: agentID) }
-    }
 }
