@@ -85,7 +85,10 @@ struct SoakTests {
             print("soak: churn \(total) connects: fds \(baseFDs) -> \(fds), RSS \(baseRSS) KiB -> \(rss) KiB, failed handshakes \(failures.value)")
             #expect(failures.value == 0)
             #expect(child.process.isRunning)
-            #expect(Double(fds) <= Double(baseFDs) * 1.1, "fds \(baseFDs) -> \(fds)")
+            // An absolute allowance, not a ratio: the base is a couple of dozen fds, and
+            // the runtime may open a few lazily (a timer fd, a thread's eventfd) after the
+            // warm-up (CI saw 26 -> 30). A leak of even 0.1% of the connects is 20 fds.
+            #expect(fds <= baseFDs + 10, "fds \(baseFDs) -> \(fds)")
             #expect(Double(rss) <= Double(baseRSS) * 1.1, "RSS \(baseRSS) -> \(rss) KiB")
         }
     }
