@@ -7,7 +7,7 @@ import Testing
 final class DeliveryRecorder: Sendable {
     private let delivered = Mutex<[EventEnvelope]>([])
 
-    func record(_ envelope: EventEnvelope) { delivered.withLock { $0.append(envelope) } }
+    func record(_ envelopes: [EventEnvelope]) { delivered.withLock { $0.append(contentsOf: envelopes) } }
     var all: [EventEnvelope] { delivered.withLock { $0 } }
     func seqs(_ workspace: String) -> [Int64] { all.filter { $0.workspaceID == workspace }.map(\.seq) }
 

@@ -149,7 +149,7 @@ struct UnitOfWorkTests {
             defer { Task { await socket.close() } }
             _ = try await socket.texts(1)  // hello
 
-            try server.server.database.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            try server.server.database!.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON event BEGIN SELECT RAISE(ABORT, 'refused'); END")
             let refused = try await alice.send("PUT", "/api/issues/\(issue)", object: ["title": .string("after"), "status": .string("todo")])
             #expect(refused.status == 500)
             #expect(refused.error == "internal error")
@@ -161,7 +161,7 @@ struct UnitOfWorkTests {
             #expect(comment.status == 500)
             #expect(try await alice.expect(200, "GET", "/api/issues/\(issue)/comments").arrayValue?.isEmpty == true)
 
-            try server.server.database.execute(sql: "DROP TRIGGER refuse_events")
+            try server.server.database!.execute(sql: "DROP TRIGGER refuse_events")
             _ = try await alice.expect(200, "PUT", "/api/issues/\(issue)", object: ["title": .string("later")])
             // The first event the socket gets is the later change: nothing of the failed units was delivered.
             let next = try EventJSON.decoder.decode(EventEnvelope.self, from: Data(try await socket.texts(1)[0].utf8))

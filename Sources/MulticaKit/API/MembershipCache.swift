@@ -30,12 +30,19 @@ public final class MembershipCache: Sendable {
     static let capacity = 100_000
 
     private let state = Mutex(State())
+    private let enabled: Bool
 
-    public init() {}
+    /// - Parameter enabled: false on a database other nodes share: their member events
+    ///   reach this node only for workspaces it has sockets in, so entries could go
+    ///   stale; then every lookup reads storage.
+    public init(enabled: Bool = true) {
+        self.enabled = enabled
+    }
 
     /// The membership of `user` in `workspace`: from the cache, or from `load` (whose
     /// answer, a member or none, is kept unless an invalidation happened meanwhile).
     func membership(workspace: String, user: String, load: () async throws -> Member?) async throws -> Member? {
+        guard enabled else { return try await load() }
         let key = Key(workspace: workspace, user: user)
         let (cached, generation) = state.withLock { ($0.entries[key], $0.generation) }
         if let cached { return cached }

@@ -31,21 +31,28 @@ public final class EventPublisher: Sendable {
     public let bus: EventBus
     private let backend: any TransactionalBackend
     private let admission: @Sendable () -> Void
+    private let delivery: @Sendable ([EventEnvelope]) -> Void
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
 
-    /// - Parameter admission: called on the writer thread before each group commit; it
-    ///   may block to hold commits back while delivery is behind (the server passes the
-    ///   hub's `waitForDeliveryRoom`).
+    /// - Parameters:
+    ///   - admission: called on the writer thread before each group commit; it may block
+    ///     to hold commits back while delivery is behind (the server passes the hub's
+    ///     `waitForDeliveryRoom`).
+    ///   - delivery: where a group's committed events go, on the writer thread, before
+    ///     any caller resumes; must not block. Nil publishes them on `bus` (one node); on
+    ///     a shared database the server passes its `ClusterFeed`, which orders them with
+    ///     the other nodes' events before they reach the bus.
     public init(
         backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher"),
-        admission: @escaping @Sendable () -> Void = {}
+        admission: @escaping @Sendable () -> Void = {}, delivery: (@Sendable ([EventEnvelope]) -> Void)? = nil
     ) {
         self.backend = backend
         self.bus = bus
         self.logger = logger
         self.admission = admission
+        self.delivery = delivery ?? { [bus] events in bus.publish(group: events) }
     }
 
     /// Runs `work` as one unit of work and returns its value with its committed events.
@@ -131,7 +138,7 @@ public final class EventPublisher: Sendable {
         }
         var committed: [EventEnvelope] = []
         for case .committed(_, let events) in outcomes { committed.append(contentsOf: events) }
-        bus.publish(group: committed)
+        if !committed.isEmpty { delivery(committed) }
         for (pending, outcome) in zip(group, outcomes) {
             if case .failed(let error as EventAppendFailed) = outcome {
                 logger.error("event append failed", metadata: ["error": "\(error.underlying)"])

@@ -32,7 +32,7 @@ public final class ClusterFeed: Sendable {
     private let signals: any ClusterSignals
     private let hasSockets: @Sendable (String) -> Bool
     private let workspacesWithSockets: @Sendable () -> [String]
-    private let deliver: @Sendable (EventEnvelope) -> Void
+    private let deliver: @Sendable ([EventEnvelope]) -> Void
     private let interval: Duration
     private let logger: Logger
     private let inputs: AsyncStream<Input>
@@ -48,10 +48,11 @@ public final class ClusterFeed: Sendable {
     ///   - hasSockets: whether this node has a socket that may see events of a
     ///     workspace (`""`, the daemon events, goes to every socket).
     ///   - workspacesWithSockets: the workspaces with at least one socket here.
-    ///   - deliver: hands one event to this node's bus; called in order, from one task.
+    ///   - deliver: hands a run of events (ascending `seq` per workspace) to this node's
+    ///     bus; called in order, from one task.
     public init(
         log: any EventLog, signals: any ClusterSignals, hasSockets: @escaping @Sendable (String) -> Bool,
-        workspacesWithSockets: @escaping @Sendable () -> [String], deliver: @escaping @Sendable (EventEnvelope) -> Void,
+        workspacesWithSockets: @escaping @Sendable () -> [String], deliver: @escaping @Sendable ([EventEnvelope]) -> Void,
         interval: Duration = .seconds(1), logger: Logger = Logger(label: "multica.cluster")
     ) {
         self.log = log
@@ -137,19 +138,27 @@ public final class ClusterFeed: Sendable {
     }
 
     private func local(_ envelopes: [EventEnvelope], marks: inout [String: Int64]) async {
+        // Envelopes that are exactly next go out together, as the commit they came from.
+        var run: [EventEnvelope] = []
+        run.reserveCapacity(envelopes.count)
         for envelope in envelopes {
             let workspace = envelope.workspaceID
             let mark = marks[workspace, default: 0]
             if envelope.seq <= mark { continue }
             if envelope.seq == mark + 1 || !hasSockets(workspace) {
-                deliver(envelope)
+                run.append(envelope)
                 marks[workspace] = envelope.seq
                 continue
             }
             // Another node committed in between: fill the gap from the log first, which
             // also delivers this envelope (it is committed, so it is in the log).
+            if !run.isEmpty {
+                deliver(run)
+                run.removeAll(keepingCapacity: true)
+            }
             await catchUp(workspace, marks: &marks)
         }
+        if !run.isEmpty { deliver(run) }
     }
 
     private func resync(marks: inout [String: Int64]) async {
@@ -183,9 +192,9 @@ public final class ClusterFeed: Sendable {
                 logger.warning("cluster feed: events pruned before delivery",
                                metadata: ["workspace": "\(workspace)", "from": "\(mark + 1)", "to": "\(first.seq - 1)"])
             }
-            for envelope in page {
-                deliver(envelope)
-                marks[workspace] = envelope.seq
+            if let last = page.last {
+                deliver(page)
+                marks[workspace] = last.seq
             }
             if page.count < pageSize { return }
         }

@@ -23,31 +23,72 @@ public final class MulticaServer: Sendable {
     public let hub: Hub
     public let realtime: RealtimeService
     let tokens: TokenService
-    let memberships = MembershipCache()
-    let database: SQLiteDatabase
+    let memberships: MembershipCache
+    /// The SQLite database (tests' fault seams); nil on PostgreSQL.
+    let database: SQLiteDatabase?
+    /// Orders this node's and the other nodes' events on a shared database; nil on SQLite.
+    let feed: ClusterFeed?
+    private let storage: StorageStack
     private let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopRequested = Mutex(false)
 
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "multica")) throws {
+    /// A server on the SQLite file of `configuration`. A PostgreSQL configuration needs a
+    /// connection first: use `open(configuration:logger:)`, which takes either.
+    public convenience init(configuration: ServerConfiguration, logger: Logger = Logger(label: "multica")) throws {
+        if let postgres = configuration.postgres {
+            // Never fall back to a SQLite file named after the URL.
+            throw StorageError.unavailable("PostgreSQL (\(postgres)) is opened by MulticaServer.open(configuration:)")
+        }
+        try self.init(configuration: configuration, storage: .sqlite(path: configuration.databasePath), logger: logger)
+    }
+
+    /// Opens the database of `configuration` (SQLite or PostgreSQL: connecting and
+    /// migrating) and builds the server on it.
+    public static func open(configuration: ServerConfiguration, logger: Logger = Logger(label: "multica")) async throws
+        -> MulticaServer
+    {
+        guard let postgres = configuration.postgres else { return try MulticaServer(configuration: configuration, logger: logger) }
+        let storage = try await StorageStack.postgres(postgres, logger: logger)
+        do {
+            return try MulticaServer(configuration: configuration, storage: storage, logger: logger)
+        } catch {
+            storage.close()
+            throw error
+        }
+    }
+
+    init(configuration: ServerConfiguration, storage: StorageStack, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         // Bootstrap metrics before any metric object exists: ones made earlier stay no-ops.
         _ = MetricsRegistry.shared
         self.tokens = try TokenService(secret: configuration.jwtSecret)
-        if let postgres = configuration.postgres {
-            // Never fall back to a SQLite file named after the URL.
-            throw StorageError.unavailable("the PostgreSQL backend (\(postgres)) is not wired into serve in this build")
-        }
-        self.database = try SQLiteDatabase(path: configuration.databasePath)
-        let repository = SQLiteRepository(database: database)
+        self.storage = storage
+        self.database = storage.sqlite
+        let repository = storage.repository
         self.repository = repository
-        self.eventLog = SQLiteEventLog(database: database)
-        self.bus = EventBus(logger: logger)
+        self.eventLog = storage.eventLog
+        let bus = EventBus(logger: logger)
+        self.bus = bus
         let metrics = RealtimeMetrics()
         let hub = Hub(metrics: metrics, logger: logger, fault: configuration.routingFault)
         self.hub = hub
-        self.publisher = EventPublisher(backend: repository, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() })
+        var feed: ClusterFeed?
+        var delivery: (@Sendable ([EventEnvelope]) -> Void)?
+        if let signals = storage.signals {
+            let shared = ClusterFeed(
+                log: storage.eventLog, signals: signals, hasSockets: { hub.hasSockets(for: $0) },
+                workspacesWithSockets: { hub.workspacesWithSockets() }, deliver: { bus.publish(group: $0) }, logger: logger
+            )
+            feed = shared
+            delivery = { shared.committed($0) }
+        }
+        self.feed = feed
+        self.memberships = MembershipCache(enabled: feed == nil)
+        self.publisher = EventPublisher(
+            backend: storage.backend, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() }, delivery: delivery
+        )
         if configuration.sockets.echo {
             logger.warning(
                 "ECHO MODE: /ws sends no hello and no events, it echoes every message (WebSocket conformance tests only)",
@@ -98,10 +139,19 @@ public final class MulticaServer: Sendable {
             return stopRequested.withLock { $0 }
         }
         if stopAlready { await group.triggerGracefulShutdown() }
+        // On a shared database the feed must know every workspace's head before the first
+        // socket joins: a socket replays the log up to where the feed takes over.
+        let feedTask = feed.map { feed in Task { await feed.run() } }
+        defer { feedTask?.cancel() }
+        if let feed {
+            while !feed.isStarted, !stopRequested.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        }
         try await group.run()
     }
 
     /// Starts a graceful shutdown of a running server (or of the next `run`).
+    deinit { storage.close() }
+
     public func shutdown() async {
         let group = self.group.withLock { slot in
             stopRequested.withLock { $0 = true }

@@ -25,24 +25,34 @@ public final class PostgresEventLog: EventLog {
         self.store = store
     }
 
+    /// Appends `events` in a transaction of their own (the `EventLog` entry point; the
+    /// server appends inside units of work, through `PostgresRepository.run`).
     public func append(_ events: [NewEvent]) throws -> [EventEnvelope] {
         guard !events.isEmpty else { return [] }
-        var positions: [String: [Int]] = [:]
-        for (index, event) in events.enumerated() { positions[event.workspaceID, default: []].append(index) }
-        let workspaces = positions.keys.sorted()
-        let logger = store.logger
-        let heads: [String: Int64] = try store.withWriter { connection in
-            var pending: [(String, EventLoopFuture<PostgresQueryResult>)] = []
-            let begin = connection.query("BEGIN", logger: logger)
-            for workspace in workspaces {
-                let batch = positions[workspace, default: []].map { events[$0] }
-                pending.append((workspace, connection.query(Self.appendQuery(workspace: workspace, batch), logger: logger)))
-            }
-            let commit = connection.query("COMMIT", logger: logger)
+        return try store.withWriter { connection in
+            let session = PostgresSession(connection: connection, logger: store.logger)
+            let begin = session.send("BEGIN")
+            let pending = Self.sendAppend(events, on: session)
+            let commit = session.send("COMMIT")
             var firstError: (any Error)?
             do { _ = try begin.wait() } catch { firstError = error }
+            return try pending.finish(commit: commit, earlierError: firstError)
+        }
+    }
+
+    /// The append statements of one transaction, sent (pipelined) but not yet answered.
+    struct PendingAppend {
+        let events: [NewEvent]
+        let workspaces: [String]
+        let counts: [String: Int]
+        let answers: [(String, EventLoopFuture<PostgresQueryResult>)]
+
+        /// Waits for the appends and for `commit` (sent right behind them), and numbers
+        /// the events. Throws, with nothing stored, if any of them failed.
+        func finish(commit: EventLoopFuture<PostgresQueryResult>, earlierError: (any Error)? = nil) throws -> [EventEnvelope] {
+            var firstError = earlierError
             var heads: [String: Int64] = [:]
-            for (workspace, future) in pending {
+            for (workspace, future) in answers {
                 do {
                     let result = try future.wait()
                     guard let row = result.rows.first else { throw StorageError.unavailable("append returned no row") }
@@ -53,26 +63,41 @@ public final class PostgresEventLog: EventLog {
             }
             let outcome: Result<PostgresQueryResult, any Error>
             do { outcome = .success(try commit.wait()) } catch { outcome = .failure(error) }
-            if let firstError { throw firstError }
-            let committed = try outcome.get()
+            if let firstError { throw PostgresErrors.translate(firstError) }
+            let committed: PostgresQueryResult
+            do { committed = try outcome.get() } catch { throw PostgresErrors.translate(error) }
             // COMMIT of an aborted transaction answers ROLLBACK instead of failing.
             guard committed.metadata.command == "COMMIT" else { throw StorageError.unavailable("transaction rolled back") }
-            return heads
+            var next: [String: Int64] = [:]
+            for workspace in workspaces { next[workspace] = heads[workspace, default: 0] - Int64(counts[workspace, default: 0]) + 1 }
+            var envelopes: [EventEnvelope] = []
+            envelopes.reserveCapacity(events.count)
+            for event in events {
+                let seq = next[event.workspaceID, default: 1]
+                next[event.workspaceID] = seq + 1
+                var envelope = event.sequenced(seq)
+                envelope.timestamp = StorageClock.truncate(event.timestamp)
+                envelopes.append(envelope)
+            }
+            return envelopes
         }
-        var envelopes: [EventEnvelope] = []
-        envelopes.reserveCapacity(events.count)
-        var next: [String: Int64] = [:]
+    }
+
+    /// Sends one append statement per workspace of `events`, in workspace id order (two
+    /// transactions that lock several cursor rows always lock them in the same order, so
+    /// they cannot deadlock on them). Events of one workspace keep their order.
+    static func sendAppend(_ events: [NewEvent], on session: PostgresSession) -> PendingAppend {
+        var positions: [String: [Int]] = [:]
+        for (index, event) in events.enumerated() { positions[event.workspaceID, default: []].append(index) }
+        let workspaces = positions.keys.sorted()
+        var answers: [(String, EventLoopFuture<PostgresQueryResult>)] = []
         for workspace in workspaces {
-            next[workspace] = heads[workspace, default: 0] - Int64(positions[workspace, default: []].count) + 1
+            let batch = positions[workspace, default: []].map { events[$0] }
+            answers.append((workspace, session.send(appendQuery(workspace: workspace, batch))))
         }
-        for event in events {
-            let seq = next[event.workspaceID, default: 1]
-            next[event.workspaceID] = seq + 1
-            var envelope = event.sequenced(seq)
-            envelope.timestamp = StorageClock.truncate(event.timestamp)
-            envelopes.append(envelope)
-        }
-        return envelopes
+        return PendingAppend(
+            events: events, workspaces: workspaces, counts: positions.mapValues(\.count), answers: answers
+        )
     }
 
     /// The one statement that numbers, stores and announces one workspace's events.

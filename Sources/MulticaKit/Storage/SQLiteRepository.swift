@@ -63,7 +63,7 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
                 INSERT INTO user (id, email, name, created_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET email = coalesce(excluded.email, email), name = coalesce(excluded.name, name)
                 """,
-            arguments: [id, email, name, ColumnCodec.text(StorageClock.now())]
+            arguments: [id, email, name, Timestamp.format(StorageClock.now())]
         )
         return try User.require(db, id: id)
     }
@@ -71,7 +71,7 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     static func ensureUser(_ db: Database, id: String) throws {
         try db.execute(
             sql: "INSERT INTO user (id, created_at) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
-            arguments: [id, ColumnCodec.text(StorageClock.now())]
+            arguments: [id, Timestamp.format(StorageClock.now())]
         )
     }
 

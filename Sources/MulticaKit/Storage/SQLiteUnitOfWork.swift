@@ -25,17 +25,13 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func createWorkspace(name: String, slug: String, description: String?, ownerUserID: String) throws -> (Workspace, Member) {
-        guard !name.isEmpty, !slug.isEmpty else { throw StorageError.invalid("workspace name and slug must not be empty") }
-        guard !ownerUserID.isEmpty else { throw StorageError.invalid("owner user id must not be empty") }
+        try RecordRules.checkWorkspace(name: name, slug: slug, ownerUserID: ownerUserID)
         return try sql {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM workspace WHERE slug = ?", arguments: [slug]) == true {
                 throw StorageError.conflict("slug '\(slug)' is taken")
             }
             let now = StorageClock.now()
-            let workspace = Workspace(
-                id: Identifier.make("ws"), name: name, slug: slug, description: description, settings: [:],
-                createdAt: now, updatedAt: now
-            )
+            let workspace = Workspace(name: name, slug: slug, description: description, at: now)
             try Workspace.insert(workspace, db)
             let member = try insertMember(workspace: workspace.id, userID: ownerUserID, role: .owner, now: now)
             return (workspace, member)
@@ -43,14 +39,8 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func updateWorkspace(_ workspace: Workspace) throws -> Workspace {
-        guard !workspace.name.isEmpty else { throw StorageError.invalid("workspace name must not be empty") }
-        return try sql {
-            let stored = try Workspace.require(db, id: workspace.id)
-            var updated = workspace
-            updated.slug = stored.slug
-            updated.createdAt = stored.createdAt
-            updated.updatedAt = StorageClock.now()
-            updated.version = stored.version + 1
+        try sql {
+            let updated = try Workspace.require(db, id: workspace.id).revised(by: workspace)
             try Workspace.update(updated, keeping: ["slug", "created_at"], db)
             return updated
         }
@@ -73,7 +63,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func addMember(workspace: String, userID: String, role: MemberRole) throws -> Member {
-        guard !userID.isEmpty else { throw StorageError.invalid("user id must not be empty") }
+        try RecordRules.checkUserID(userID)
         return try sql {
             guard try SQLiteReads.exists(db, table: "workspace", id: workspace) else {
                 throw StorageError.notFound("workspace \(workspace)")
@@ -91,10 +81,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
         if try SQLiteReads.membership(db, workspace: workspace, user: userID) != nil {
             throw StorageError.conflict("user \(userID) is already a member of \(workspace)")
         }
-        let member = Member(
-            id: Identifier.make("mem"), workspaceID: workspace, userID: userID, role: role, createdAt: now,
-            name: nil, email: nil
-        )
+        let member = Member(workspace: workspace, userID: userID, role: role, at: now)
         try Member.insert(member, db)
         return try Member.require(db, id: member.id)
     }
@@ -110,10 +97,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func createIssue(_ draft: NewIssue) throws -> Issue {
-        guard !draft.title.isEmpty else { throw StorageError.invalid("issue title must not be empty") }
-        guard (draft.assigneeType == nil) == (draft.assigneeID == nil) else {
-            throw StorageError.invalid("assignee_type and assignee_id go together")
-        }
+        try RecordRules.checkIssue(title: draft.title, assigneeType: draft.assigneeType, assigneeID: draft.assigneeID)
         return try sql {
             guard try SQLiteReads.exists(db, table: "workspace", id: draft.workspaceID) else {
                 throw StorageError.notFound("workspace \(draft.workspaceID)")
@@ -127,33 +111,15 @@ final class SQLiteUnitOfWork: UnitOfWork {
                 )
                 position = (last ?? 0) + 1
             }
-            let now = StorageClock.now()
-            let issue = Issue(
-                id: Identifier.make("iss"), workspaceID: draft.workspaceID, title: draft.title,
-                description: draft.description, status: draft.status, priority: draft.priority,
-                assigneeType: draft.assigneeType, assigneeID: draft.assigneeID, creatorType: draft.creatorType,
-                creatorID: draft.creatorID, parentIssueID: draft.parentIssueID,
-                acceptanceCriteria: draft.acceptanceCriteria, contextRefs: draft.contextRefs, position: position,
-                dueDate: draft.dueDate.map(StorageClock.truncate), createdAt: now, updatedAt: now
-            )
+            let issue = Issue(draft: draft, position: position, at: StorageClock.now())
             try Issue.insert(issue, db)
             return issue
         }
     }
 
     func updateIssue(_ issue: Issue) throws -> Issue {
-        guard !issue.title.isEmpty else { throw StorageError.invalid("issue title must not be empty") }
-        guard (issue.assigneeType == nil) == (issue.assigneeID == nil) else {
-            throw StorageError.invalid("assignee_type and assignee_id go together")
-        }
-        return try sql {
-            let stored = try Issue.require(db, id: issue.id)
-            var updated = issue
-            updated.workspaceID = stored.workspaceID
-            updated.createdAt = stored.createdAt
-            updated.dueDate = issue.dueDate.map(StorageClock.truncate)
-            updated.updatedAt = StorageClock.now()
-            updated.version = stored.version + 1
+        try sql {
+            let updated = try Issue.require(db, id: issue.id).revised(by: issue)
             try Issue.update(updated, keeping: ["workspace_id", "created_at"], db)
             return updated
         }
@@ -168,30 +134,22 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func createComment(_ draft: NewComment) throws -> Comment {
-        guard !draft.content.isEmpty else { throw StorageError.invalid("comment content must not be empty") }
+        try RecordRules.checkComment(content: draft.content)
         return try sql {
             guard try SQLiteReads.exists(db, table: "issue", id: draft.issueID) else {
                 throw StorageError.notFound("issue \(draft.issueID)")
             }
-            let now = StorageClock.now()
-            let comment = Comment(
-                id: Identifier.make("cmt"), issueID: draft.issueID, authorType: draft.authorType,
-                authorID: draft.authorID, content: draft.content, type: draft.type, createdAt: now, updatedAt: now
-            )
+            let comment = Comment(draft: draft, at: StorageClock.now())
             try Comment.insert(comment, db)
             return comment
         }
     }
 
     func updateComment(_ comment: Comment) throws -> Comment {
-        guard !comment.content.isEmpty else { throw StorageError.invalid("comment content must not be empty") }
-        return try sql {
-            var stored = try Comment.require(db, id: comment.id)
-            stored.content = comment.content
-            stored.updatedAt = StorageClock.now()
-            stored.version += 1
-            try Comment.update(stored, db)
-            return stored
+        try sql {
+            let updated = try Comment.require(db, id: comment.id).revised(by: comment)
+            try Comment.update(updated, db)
+            return updated
         }
     }
 
@@ -206,35 +164,20 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func createAgent(_ draft: NewAgent) throws -> Agent {
-        guard !draft.name.isEmpty else { throw StorageError.invalid("agent name must not be empty") }
-        guard draft.maxConcurrentTasks >= 1 else { throw StorageError.invalid("max_concurrent_tasks must be at least 1") }
+        try RecordRules.checkAgent(name: draft.name, maxConcurrentTasks: draft.maxConcurrentTasks)
         return try sql {
             guard try SQLiteReads.exists(db, table: "workspace", id: draft.workspaceID) else {
                 throw StorageError.notFound("workspace \(draft.workspaceID)")
             }
-            let now = StorageClock.now()
-            let agent = Agent(
-                id: Identifier.make("agt"), workspaceID: draft.workspaceID, name: draft.name,
-                description: draft.description, avatarURL: draft.avatarURL, runtimeMode: draft.runtimeMode,
-                visibility: draft.visibility, status: draft.status, maxConcurrentTasks: draft.maxConcurrentTasks,
-                ownerID: draft.ownerID, skills: draft.skills, tools: draft.tools, triggers: draft.triggers,
-                createdAt: now, updatedAt: now
-            )
+            let agent = Agent(draft: draft, at: StorageClock.now())
             try Agent.insert(agent, db)
             return agent
         }
     }
 
     func updateAgent(_ agent: Agent) throws -> Agent {
-        guard !agent.name.isEmpty else { throw StorageError.invalid("agent name must not be empty") }
-        guard agent.maxConcurrentTasks >= 1 else { throw StorageError.invalid("max_concurrent_tasks must be at least 1") }
-        return try sql {
-            let stored = try Agent.require(db, id: agent.id)
-            var updated = agent
-            updated.workspaceID = stored.workspaceID
-            updated.createdAt = stored.createdAt
-            updated.updatedAt = StorageClock.now()
-            updated.version = stored.version + 1
+        try sql {
+            let updated = try Agent.require(db, id: agent.id).revised(by: agent)
             try Agent.update(updated, keeping: ["workspace_id", "created_at"], db)
             return updated
         }
@@ -249,11 +192,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func createInboxItem(_ draft: NewInboxItem) throws -> InboxItem {
-        let item = InboxItem(
-            id: Identifier.make("inb"), workspaceID: draft.workspaceID, recipientType: draft.recipientType,
-            recipientID: draft.recipientID, type: draft.type, severity: draft.severity, issueID: draft.issueID,
-            title: draft.title, body: draft.body, read: false, archived: false, createdAt: StorageClock.now()
-        )
+        let item = InboxItem(draft: draft, at: StorageClock.now())
         try sql { try InboxItem.insert(item, db) }
         return item
     }
@@ -278,12 +217,8 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func enqueueTask(workspace: String, agentID: String, issueID: String, priority: Int) throws -> AgentTask {
-        guard (0...4).contains(priority) else { throw StorageError.invalid("task priority must be 0…4") }
-        let task = AgentTask(
-            id: Identifier.make("task"), workspaceID: workspace, agentID: agentID, issueID: issueID, status: .queued,
-            priority: priority, createdAt: StorageClock.now(), dispatchedAt: nil, startedAt: nil, completedAt: nil,
-            result: nil, error: nil
-        )
+        try RecordRules.checkTaskPriority(priority)
+        let task = AgentTask(workspace: workspace, agentID: agentID, issueID: issueID, priority: priority, at: StorageClock.now())
         try sql { try AgentTask.insert(task, db) }
         return task
     }
@@ -313,12 +248,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
 
     func updateTask(_ task: AgentTask) throws -> AgentTask {
         try sql {
-            let stored = try AgentTask.require(db, id: task.id)
-            var updated = task
-            updated.workspaceID = stored.workspaceID
-            updated.agentID = stored.agentID
-            updated.issueID = stored.issueID
-            updated.createdAt = stored.createdAt
+            let updated = try AgentTask.require(db, id: task.id).revised(by: task)
             try AgentTask.update(updated, db)
             return updated
         }

@@ -49,7 +49,7 @@ enum ServeCommand {
         }
         let server: MulticaServer
         do {
-            server = try MulticaServer(configuration: configuration, logger: Logger(label: "multica"))
+            server = try await MulticaServer.open(configuration: configuration, logger: Logger(label: "multica"))
         } catch {
             throw CLIError.failure("cannot open database \(database): \(error)")
         }

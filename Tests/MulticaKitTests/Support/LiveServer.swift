@@ -22,7 +22,7 @@ final class LiveServer: Sendable {
             sockets: sockets, logLevel: .warning
         )
         configure(&configuration)
-        let server = try MulticaServer(configuration: configuration)
+        let server = try await MulticaServer.open(configuration: configuration)
         let ready = PortSignal()
         let runner = Task { try await server.run(onReady: { port in ready.set(port) }) }
         let port = try await withTimeout(20, "server start") { await ready.wait() }

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+
+// The SQLite statements built from `StoredRecord` mappings, and GRDB's `Row` as a
+// `RecordRow`. Nothing here leaves `Storage`.
+
+extension ColumnValue {
+    /// The value as GRDB binds it (flags as 0/1, as the SQLite schema stores them).
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .text(let value): return value.databaseValue
+        case .integer(let value): return value.databaseValue
+        case .real(let value): return value.databaseValue
+        case .flag(let value): return value.map { ($0 ? 1 : 0) as Int64 }.databaseValue
+        }
+    }
+}
+
+extension Row: RecordRow {
+    private func cell<T: DatabaseValueConvertible>(_ column: String, as type: T.Type) throws -> T? {
+        let value: DatabaseValue = self[column] ?? .null
+        if value.isNull { return nil }
+        guard let converted = T.fromDatabaseValue(value) else {
+            throw StorageError.invalid("column \(column): unexpected \(value.storage)")
+        }
+        return converted
+    }
+
+    func optionalString(_ column: String) throws -> String? { try cell(column, as: String.self) }
+    func optionalInteger(_ column: String) throws -> Int64? { try cell(column, as: Int64.self) }
+    func optionalReal(_ column: String) throws -> Double? { try cell(column, as: Double.self) }
+    func optionalFlag(_ column: String) throws -> Bool? { try cell(column, as: Bool.self) }
+}
+
+extension StoredRecord {
+    static func insert(_ record: Self, _ db: Database) throws {
+        let cols = [("id", ColumnValue.text(record.id))] + record.columns
+        let names = cols.map { "\"\($0.0)\"" }.joined(separator: ", ")
+        let marks = Array(repeating: "?", count: cols.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO \"\(table)\" (\(names)) VALUES (\(marks))",
+            arguments: StatementArguments(cols.map { $0.1.databaseValue })
+        )
+    }
+
+    /// Updates every column but those in `keeping`; throws `.notFound` when no row has the id.
+    static func update(_ record: Self, keeping: Set<String> = [], _ db: Database) throws {
+        let cols = record.columns.filter { !keeping.contains($0.0) }
+        let assignments = cols.map { "\"\($0.0)\" = ?" }.joined(separator: ", ")
+        try db.execute(
+            sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?",
+            arguments: StatementArguments(cols.map { $0.1.databaseValue } + [record.id.databaseValue])
+        )
+        if db.changesCount == 0 { throw StorageError.notFound("\(table) \(record.id)") }
+    }
+
+    static func fetchOne(_ db: Database, id: String) throws -> Self? {
+        try fetchOne(db, sql: "\(selectSQL) WHERE \"\(table)\".id = ?", arguments: [id])
+    }
+
+    static func require(_ db: Database, id: String) throws -> Self {
+        guard let record = try fetchOne(db, id: id) else { throw StorageError.notFound("\(table) \(id)") }
+        return record
+    }
+
+    static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
+        // Cached: the SQL of each call site is fixed, and compiling it (with GRDB's
+        // authorizer) cost more than running it on the upgrade path.
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
+    }
+
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
+    }
+
+    /// Deletes the row and returns it as it was; throws `.notFound` when absent.
+    static func delete(_ db: Database, id: String) throws -> Self {
+        let record = try require(db, id: id)
+        try db.execute(sql: "DELETE FROM \"\(table)\" WHERE id = ?", arguments: [id])
+        return record
+    }
+}
