@@ -177,3 +177,47 @@ struct PostgresNodesTests {
         }
     }
 }
+
+@Suite("PostgreSQL: database down", .enabled(if: PostgresCluster.enabled), .serialized)
+struct PostgresOutageTests {
+    @Test func writesAnswer503WhileTheDatabaseIsDownAndDeliveryResumesWithNothingLost() async throws {
+        let cluster = try await PostgresCluster.dedicated()
+        defer { cluster.stop() }
+        let location = try await cluster.makeDatabase("outage")
+        try await LiveServer.with(configure: { $0.postgres = location }) { node in
+            let workspace = try await node.createWorkspace("Outage", owner: "alice")
+            let (socket, hello) = try await node.joined("alice", workspace: workspace)
+            defer { Task { await socket.close() } }
+            guard case .int(let start)? = hello["head_seq"] else { throw TimedOut(what: "hello without head_seq") }
+            for i in 0..<5 { try await node.emit("custom:before", in: workspace, by: "alice", payload: #"{"i":\#(i)}"#) }
+            #expect(try await node.http("GET", "/readyz").status == 200)
+
+            try await onThread { try cluster.stopServer() }
+            let ready = try await withTimeout(20, "/readyz while down") { try await node.http("GET", "/readyz") }
+            #expect(ready.status == 503)
+            let refused = try await withTimeout(20, "a write while down") {
+                try await node.http("POST", "/api/events", token: try await node.token("alice"),
+                                    body: #"{"type":"custom:down","workspace_id":"\#(workspace)","payload":{}}"#)
+            }
+            #expect(refused.status == 503, "\(refused.status) \(refused.text)")
+            #expect(try refused.json()["error"]?.stringValue == "storage unavailable")
+
+            try await onThread { try cluster.start() }
+            try await withTimeout(30, "/readyz after restart") {
+                while try await node.http("GET", "/readyz").status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            // Writes work again on the same process (the pool and the writer reconnect).
+            let after = try await withTimeout(30, "a write after restart") { () -> Int64 in
+                while true {
+                    if let seq = try? await node.emit("custom:after", in: workspace, by: "alice") { return seq }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            #expect(after == start + 6, "the refused write took no seq")
+            // The socket stayed open and got everything committed, in order.
+            let received = try await frames(socket, 6, timeout: 30)
+            #expect(received.map(\.seq) == Array((start + 1)...(start + 6)))
+            #expect(received.map(\.type) == Array(repeating: "custom:before", count: 5) + ["custom:after"])
+        }
+    }
+}

@@ -193,6 +193,12 @@ extension PostgresCluster {
         try await onThread { try PostgresCluster.sharedBlocking() }
     }
 
+    /// A cluster of the caller's own, for tests that stop and start the server (the
+    /// shared one serves other suites meanwhile). The caller must `stop()` it.
+    static func dedicated() async throws -> PostgresCluster {
+        try await onThread { try PostgresCluster() }
+    }
+
     func makeDatabase(_ prefix: String = "t") async throws -> PostgresLocation {
         try await onThread { try self.makeDatabaseBlocking(prefix) }
     }
