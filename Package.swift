@@ -61,8 +61,10 @@ let package = Package(
             ],
             path: "Benchmarks/FloorServer"
         ),
-        .testTarget(name: "MulticaKitTests", dependencies: ["MulticaKit"]),
-        .testTarget(name: "MulticaCLITests", dependencies: ["MulticaKit"]),
+        // What both test targets share: the throw-away PostgreSQL cluster.
+        .target(name: "MulticaTestSupport", dependencies: ["MulticaKit"], path: "Tests/Support"),
+        .testTarget(name: "MulticaKitTests", dependencies: ["MulticaKit", "MulticaTestSupport"]),
+        .testTarget(name: "MulticaCLITests", dependencies: ["MulticaKit", "MulticaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import MulticaKit
+import MulticaTestSupport
 import NIOHTTP1
 import Synchronization
 import Testing
@@ -15,6 +16,21 @@ struct CrashConsistencyTests {
     @Test func replayedStreamEqualsRESTStateAfterRepeatedSIGKILL() async throws {
         let serve = try await ServeProcess()
         defer { serve.stop() }
+        try await killAndCompare(serve)
+    }
+
+    /// The same on PostgreSQL (issue 9): the unit of work's second implementation.
+    @Test(.enabled(if: PostgresCluster.enabled))
+    func replayedStreamEqualsRESTStateAfterRepeatedSIGKILLOnPostgreSQL() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let location = try await cluster.makeDatabase("crash")
+        let url = "postgres://\(location.user):unused@\(location.host):\(location.port)/\(location.database)"
+        let serve = try await ServeProcess(databasePath: url)
+        defer { serve.stop() }
+        try await killAndCompare(serve)
+    }
+
+    private func killAndCompare(_ serve: ServeProcess) async throws {
         let users = (0..<4).map { "user\($0)" }
         var minted: [String: String] = [:]
         for user in users {

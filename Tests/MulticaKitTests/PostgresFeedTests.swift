@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import MulticaTestSupport
 import Testing
 @testable import MulticaKit
 

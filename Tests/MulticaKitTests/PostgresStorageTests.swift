@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import MulticaTestSupport
 import Testing
 @testable import MulticaKit
 
@@ -12,13 +13,6 @@ func withPostgresStore<T>(_ body: (PostgresStore, PostgresCluster) async throws 
     return try await body(store, cluster)
 }
 
-/// Runs a blocking closure on a thread of its own (never the cooperative pool), as the
-/// writer thread of the unit of work does.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
 @Suite("PostgreSQL storage", .enabled(if: PostgresCluster.enabled), .serialized)
 struct PostgresStorageTests {

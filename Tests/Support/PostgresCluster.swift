@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-@testable import MulticaKit
+import MulticaKit
 
 /// A throw-away PostgreSQL cluster for the tests: `initdb` into a temporary folder,
 /// `pg_ctl start` on a free 127.0.0.1 port with its socket in that folder, one fresh
@@ -10,17 +10,17 @@ import Synchronization
 /// runs as the unprivileged `postgres` user (created by Debian's package) through
 /// `runuser`. Where no `initdb` exists the PostgreSQL suites are skipped with one
 /// printed line — except with CI=true, where they run and fail.
-final class PostgresCluster: Sendable {
-    let root: URL
-    let port: Int
-    let binaries: URL
+public final class PostgresCluster: Sendable {
+    public let root: URL
+    public let port: Int
+    public let binaries: URL
     private let stopped = Mutex(false)
 
-    static let superuser = "multica"
+    public static let superuser = "multica"
 
     /// True when the PostgreSQL suites should run: the binaries exist, or CI=true
     /// (where their absence must fail loudly, not skip).
-    static let enabled: Bool = {
+    public static let enabled: Bool = {
         if binaryDirectory() != nil { return true }
         if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
         print("⏭ skipping PostgreSQL suites: initdb not found (install Debian's postgresql to run them)")
@@ -28,7 +28,7 @@ final class PostgresCluster: Sendable {
     }()
 
     /// The one cluster of this test process, started on first use.
-    static func sharedBlocking() throws -> PostgresCluster {
+    public static func sharedBlocking() throws -> PostgresCluster {
         try sharedCluster.withLock { slot in
             if let cluster = slot { return cluster }
             let cluster = try PostgresCluster()
@@ -45,7 +45,7 @@ final class PostgresCluster: Sendable {
         cluster?.stop()
     }
 
-    static func binaryDirectory() -> URL? {
+    public static func binaryDirectory() -> URL? {
         let base = URL(fileURLWithPath: "/usr/lib/postgresql")
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? []
         for version in versions.compactMap(Int.init).sorted(by: >) where version >= 14 {
@@ -72,11 +72,11 @@ final class PostgresCluster: Sendable {
         try start()
     }
 
-    var dataDirectory: String { root.appendingPathComponent("data").path }
-    var logFile: String { root.appendingPathComponent("server.log").path }
+    public var dataDirectory: String { root.appendingPathComponent("data").path }
+    public var logFile: String { root.appendingPathComponent("server.log").path }
 
     /// Starts (or restarts after `stopServer`) the server on the same port and data.
-    func start() throws {
+    public func start() throws {
         try runServerTool("pg_ctl", [
             "-D", dataDirectory, "-l", logFile, "-w", "-t", "30", "-o",
             "-p \(port) -k \(root.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
@@ -86,12 +86,12 @@ final class PostgresCluster: Sendable {
     }
 
     /// Stops the server (fast mode: open sessions are terminated), keeping its data.
-    func stopServer() throws {
+    public func stopServer() throws {
         try runServerTool("pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
     }
 
     /// Stops the server and removes every file of the cluster. Idempotent.
-    func stop() {
+    public func stop() {
         let already = stopped.withLock { value in
             defer { value = true }
             return value
@@ -102,7 +102,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// A new, empty database and the location that reaches it over TCP.
-    func makeDatabaseBlocking(_ prefix: String = "t") throws -> PostgresLocation {
+    public func makeDatabaseBlocking(_ prefix: String = "t") throws -> PostgresLocation {
         let name = "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_"))"
         try psqlBlocking("CREATE DATABASE \(name)", database: "postgres")
         return PostgresLocation(host: "127.0.0.1", port: port, user: Self.superuser, password: "unused-in-trust", database: name)
@@ -110,7 +110,7 @@ final class PostgresCluster: Sendable {
 
     /// Runs `sql` with psql and returns its unaligned, tuples-only output.
     @discardableResult
-    func psqlBlocking(_ sql: String, database: String) throws -> String {
+    public func psqlBlocking(_ sql: String, database: String) throws -> String {
         try Self.run(binaries.appendingPathComponent("psql").path, [
             "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.superuser,
             "-d", database, "-c", sql,
@@ -126,9 +126,9 @@ final class PostgresCluster: Sendable {
         }
     }
 
-    struct ClusterError: Error, CustomStringConvertible {
+    public struct ClusterError: Error, CustomStringConvertible {
         let message: String
-        var description: String { message }
+        public var description: String { message }
     }
 
     /// Runs `executable` to completion with posix_spawn and waitpid. Not Foundation's
@@ -136,7 +136,7 @@ final class PostgresCluster: Sendable {
     /// it started keeps the inherited descriptors. Output goes to files, not pipes, for
     /// the same reason.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("multica-pgrun-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -166,7 +166,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// A port nothing listens on right now (bound to port 0 and released).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError(message: "socket() failed") }
         defer { close(fd) }
@@ -189,22 +189,30 @@ final class PostgresCluster: Sendable {
 /// call them through these, on a thread of their own, so the two threads of Swift's
 /// cooperative pool keep serving the other suites' in-process servers meanwhile.
 extension PostgresCluster {
-    static func shared() async throws -> PostgresCluster {
+    public static func shared() async throws -> PostgresCluster {
         try await onThread { try PostgresCluster.sharedBlocking() }
     }
 
     /// A cluster of the caller's own, for tests that stop and start the server (the
     /// shared one serves other suites meanwhile). The caller must `stop()` it.
-    static func dedicated() async throws -> PostgresCluster {
+    public static func dedicated() async throws -> PostgresCluster {
         try await onThread { try PostgresCluster() }
     }
 
-    func makeDatabase(_ prefix: String = "t") async throws -> PostgresLocation {
+    public func makeDatabase(_ prefix: String = "t") async throws -> PostgresLocation {
         try await onThread { try self.makeDatabaseBlocking(prefix) }
     }
 
     @discardableResult
-    func psql(_ sql: String, database: String) async throws -> String {
+    public func psql(_ sql: String, database: String) async throws -> String {
         try await onThread { try self.psqlBlocking(sql, database: database) }
+    }
+}
+
+/// Runs a blocking closure on a thread of its own (never the cooperative pool), as the
+/// writer thread of the unit of work does.
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
