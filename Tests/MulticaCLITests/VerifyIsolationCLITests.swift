@@ -1,4 +1,5 @@
 import Foundation
+import MulticaTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -68,6 +69,32 @@ import Darwin
         #expect(r.code == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("\"passed\":true"))
         #expect(r.stdout.contains(" + "), "the report names both nodes: \(r.stdout)")
+    }
+
+    /// Two `serve` processes on one PostgreSQL database (issue 9): clients and publishers
+    /// spread over both, so every event crosses nodes through the shared log.
+    @Test(.enabled(if: PostgresCluster.enabled))
+    func twoPostgreSQLNodesPassAndAFaultyNodeFails() async throws {
+        let cluster = try await PostgresCluster.shared()
+        let location = try await cluster.makeDatabase("verify")
+        let url = "postgres://\(location.user):unused@\(location.host):\(location.port)/\(location.database)"
+        let nodeA = try await ServeProcess(databasePath: url, environment: CLI.environment())
+        defer { nodeA.stop() }
+        let nodeB = try await ServeProcess(databasePath: url, environment: CLI.environment())
+        defer { nodeB.stop() }
+        let healthy = try await CLI.run(
+            ["verify", "isolation", "--server", nodeA.url, "--server", nodeB.url, "--json"] + Self.small, timeout: .seconds(120))
+        #expect(healthy.code == 0, "\(healthy.stdout)\n\(healthy.stderr)")
+        #expect(healthy.stdout.contains("\"passed\":true"))
+
+        let faulty = try await ServeProcess(
+            databasePath: url, environment: CLI.environment(extra: ["MULTICA_TEST_ROUTING_FAULT": "broadcast-everywhere"]))
+        defer { faulty.stop() }
+        let leaking = try await CLI.run(
+            ["verify", "isolation", "--server", nodeA.url, "--server", faulty.url] + Self.small,
+            environment: CLI.environment(), timeout: .seconds(120))
+        #expect(leaking.code == 1, "\(leaking.stdout)\n\(leaking.stderr)")
+        #expect(leaking.stderr.contains("multica: isolation violated:"), "\(leaking.stderr)")
     }
 
     @Test func unreachableServerExitsThree() async throws {
