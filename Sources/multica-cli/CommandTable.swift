@@ -226,6 +226,9 @@ enum CommandTable {
                          help: "Server to load; without it `multica serve` is spawned on a temporary DB and a free port."),
                 FlagSpec("server-pid", .int, value: "PID",
                          help: "Process id of --server, to report its CPU per message and RSS per socket from /proc.", minimum: 1),
+                FlagSpec("publish-server", .string, value: "URL",
+                         help: "Publish through this node instead (another node on the same PostgreSQL database): "
+                            + "every delivery then crosses nodes."),
                 FlagSpec("connections", .int, value: "N", help: "WebSocket connections.", default: "100", minimum: 1),
                 FlagSpec("workspaces", .int, value: "N", help: "Workspaces the connections are spread over.", default: "10", minimum: 1),
                 FlagSpec("events", .int, value: "N", help: "Events to publish.", default: "1000", minimum: 1),

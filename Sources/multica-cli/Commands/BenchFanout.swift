@@ -32,6 +32,7 @@ enum BenchFanoutCommand {
             environment: context.environment
         )
         options.workspaces = min(options.workspaces, options.connections)
+        options.publishServer = flags.string("publish-server")
         options.transport = Emitter.Transport(rawValue: flags.string("via") ?? "ws") ?? .ws
         if let raw = context.environment["MULTICA_BENCH_CONNECT_CONCURRENCY"], let n = Int(raw), n > 0 {
             options.connectConcurrency = n

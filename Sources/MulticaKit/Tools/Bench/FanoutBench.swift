@@ -49,8 +49,15 @@ public enum FanoutBench {
                 secret = Array(generated.utf8)
                 pid = process.pid
             }
-            let run = Run(options: options, group: group, host: host, port: port, tokens: try TokenService(secret: secret),
-                          serverPID: pid, spawned: spawned != nil, progress: progress)
+            var publishAddress = try ServerAddress("http://\(host):\(port)")
+            if let publishServer = options.publishServer {
+                guard let url = URL(string: publishServer), url.host != nil, url.scheme == "http" else {
+                    throw Failure("invalid publish server URL '\(publishServer)': expected http://HOST:PORT")
+                }
+                publishAddress = try ServerAddress(publishServer)
+            }
+            let run = Run(options: options, group: group, host: host, port: port, publishAddress: publishAddress,
+                          tokens: try TokenService(secret: secret), serverPID: pid, spawned: spawned != nil, progress: progress)
             let report = try await run.execute()
             await spawned?.stop()
             try? await group.shutdownGracefully()
@@ -76,12 +83,18 @@ private struct Run {
     let group: MultiThreadedEventLoopGroup
     let host: String
     let port: Int
+    /// Where events are published: the subscribers' server unless `--publish-server`.
+    let publishAddress: ServerAddress
     let tokens: TokenService
     let serverPID: Int32?
     let spawned: Bool
     let progress: @Sendable (String) -> Void
 
-    private var serverDescription: String { options.server ?? "spawned http://\(host):\(port)" }
+    private var serverDescription: String {
+        let subscribers = options.server ?? "spawned http://\(host):\(port)"
+        guard let publishServer = options.publishServer else { return subscribers }
+        return "\(subscribers), publishing through \(publishServer)"
+    }
 
     func execute() async throws -> FanoutBenchReport {
         let runID = BenchSystem.randomHex(8)
@@ -237,8 +250,7 @@ private struct Run {
         if options.transport == .ws { return try await publishOverSockets(workspaceIDs: workspaceIDs, token: token) }
         let k = options.events
         let publishers = max(1, min(options.publishers, k))
-        let server: ServerAddress
-        do { server = try ServerAddress("http://\(host):\(port)") } catch { throw FanoutBench.Failure("\(error)") }
+        let server = publishAddress
         // One keep-alive connection per publisher: each client sends one request at a time.
         let connections = (0..<publishers).map { _ in MulticaHTTPClient(server: server, token: token, group: group) }
         // Their kept-alive connections close when the clients are released.
@@ -298,8 +310,7 @@ private struct Run {
     /// unanswered per socket, paced to `rate` when given. Returns how many were acked.
     private func publishOverSockets(workspaceIDs: [String], token: String) async throws -> Int {
         let k = options.events
-        let server: ServerAddress
-        do { server = try ServerAddress("http://\(host):\(port)") } catch { throw FanoutBench.Failure("\(error)") }
+        let server = publishAddress
         let rate = options.rate
         let payloadBytes = options.payloadBytes
         let group = self.group

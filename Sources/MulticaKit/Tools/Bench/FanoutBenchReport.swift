@@ -5,6 +5,9 @@ public struct FanoutBenchOptions: Sendable {
     /// A running server's process id, to read its CPU time and RSS from `/proc`
     /// (spawn mode knows it already).
     public var serverPID: Int32?
+    /// `http://host:port` of the node the events are published through, when not
+    /// `server` (subscribe on one node, publish on another of a shared database).
+    public var publishServer: String?
     public var connections: Int
     public var workspaces: Int
     public var events: Int
