@@ -27,7 +27,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return (error.status, error.message)
-        case is EventAppendFailed:
+        case let error as EventAppendFailed:
+            // A log that cannot take the events because the disk is full (or the file
+            // cannot be written) is the storage being unavailable, not a bug: 503, as
+            // for any other write the database refuses for that reason (SPEC §6).
+            if case StorageError.unavailable = error.underlying { return (.serviceUnavailable, "storage unavailable") }
             return (.internalServerError, "internal error")
         case let error as StorageError:
             switch error {

@@ -5,6 +5,7 @@ import Synchronization
 /// or user id: cardinality stays fixed however many tenants there are.
 public final class RealtimeMetrics: Sendable {
     private let openSockets = Atomic<Int>(0)
+    private let evictedSockets = Atomic<Int>(0)
     private let openSocketsGauge = Gauge(label: "multica_open_sockets")
     private let delivered = Counter(label: "multica_frames_delivered_total")
     private let replayed = Counter(label: "multica_events_replayed_total")
@@ -13,6 +14,9 @@ public final class RealtimeMetrics: Sendable {
     public init() {}
 
     public var openSocketCount: Int { openSockets.load(ordering: .relaxed) }
+    /// Sockets evicted with 4008 since start: the counter below, readable in-process
+    /// (a soak test waits on it to know its stalled readers have been evicted).
+    public var slowConsumerEvictionCount: Int { evictedSockets.load(ordering: .relaxed) }
 
     func socketOpened() {
         let now = openSockets.wrappingAdd(1, ordering: .relaxed).newValue
@@ -26,7 +30,10 @@ public final class RealtimeMetrics: Sendable {
 
     func framesDelivered(_ count: Int) { delivered.increment(by: count) }
     func eventsReplayed(_ count: Int) { replayed.increment(by: count) }
-    func slowConsumerEvicted() { evictions.increment() }
+    func slowConsumerEvicted() {
+        evictedSockets.wrappingAdd(1, ordering: .relaxed)
+        evictions.increment()
+    }
 
     func upgradeRejected(reason: String) {
         Counter(label: "multica_upgrade_rejections_total", dimensions: [("reason", reason)]).increment()

@@ -210,6 +210,8 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         let buffered = replayBuffer
         replayBuffer.removeAll()
         for pending in buffered {
+            // An eviction inside this loop wrote the close frame: nothing may follow it.
+            if isClosing { break }
             if let seq = pending.seq {
                 guard seq > lastSeq else { continue }
                 lastSeq = seq

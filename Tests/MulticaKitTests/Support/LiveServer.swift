@@ -115,16 +115,18 @@ final class LiveServer: Sendable {
         return seq
     }
 
-    func socket(_ user: String, workspace: String, since: Int64? = nil, admin: Bool = false, ttl: TimeInterval = 3600) async throws -> TestSocket {
+    func socket(
+        _ user: String, workspace: String, since: Int64? = nil, admin: Bool = false, ttl: TimeInterval = 3600, receiveBuffer: Int? = nil
+    ) async throws -> TestSocket {
         let token = try await token(user, admin: admin, ttl: ttl)
         var path = "/ws?workspace_id=\(workspace)&token=\(token)"
         if let since { path += "&since=\(since)" }
-        return try await TestSocket.connect(port: port, path: path)
+        return try await TestSocket.connect(port: port, path: path, receiveBuffer: receiveBuffer)
     }
 
     /// Connects and consumes the hello frame; returns the socket and the hello payload.
-    func joined(_ user: String, workspace: String, since: Int64? = nil) async throws -> (TestSocket, JSONValue) {
-        let socket = try await socket(user, workspace: workspace, since: since)
+    func joined(_ user: String, workspace: String, since: Int64? = nil, receiveBuffer: Int? = nil) async throws -> (TestSocket, JSONValue) {
+        let socket = try await socket(user, workspace: workspace, since: since, receiveBuffer: receiveBuffer)
         let hello = try await socket.texts(1)[0]
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(hello.utf8))
         guard value["type"]?.stringValue == "hello", let payload = value["payload"] else {

@@ -10,9 +10,17 @@ final class ServeChild: @unchecked Sendable {
     let home: URL
     private let errURL: URL
 
-    static let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/multica")
+    /// The `multica` built with this test binary: next to it in the build directory, so
+    /// a `--scratch-path` other than `.build` runs its own server, not a stale one (or
+    /// none); `.build/debug/multica` otherwise.
+    static let binary: URL = {
+        let sibling = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("multica")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/multica")
+    }()
 
     init(environment extra: [String: String] = [:]) async throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("multica-child-\(UUID().uuidString)")

@@ -32,12 +32,24 @@ final class TestSocket: Sendable {
 
     /// Upgrades `GET path` on 127.0.0.1:port. Throws `Refused` with the server's status
     /// and body when the upgrade is refused.
-    static func connect(port: Int, path: String, headers: [String: String] = [:], timeout: Double = 10) async throws -> TestSocket {
+    ///
+    /// `receiveBuffer` sets SO_RCVBUF (bytes; Linux doubles it) before the connect, which
+    /// is when it must be set: it fixes the window scale and turns off the kernel's
+    /// receive-buffer autotuning for this socket. A slow consumer needs it on loopback,
+    /// where autotuned buffers of several MiB otherwise absorb everything the server
+    /// sends a stalled reader and its send queue never overflows.
+    static func connect(
+        port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int? = nil, timeout: Double = 10
+    ) async throws -> TestSocket {
         let inbox = Inbox()
         let upgrade = UpgradeResponse()
         let channel = try await withTimeout(timeout, "connect") {
-            try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            if let receiveBuffer {
+                bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
+            }
+            return try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(UpgradeHandler(response: upgrade, inbox: inbox))
