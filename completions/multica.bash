@@ -45,7 +45,7 @@ _multica_flags() {
         "verify") echo "--server --token --json --color --help -h" ;;
         "verify isolation") echo "--server --workspaces --clients --events --token --json --color --help -h" ;;
         "bench") echo "--server --token --json --color --help -h" ;;
-        "bench fanout") echo "--server --server-pid --connections --workspaces --events --rate --payload-bytes --via --append-only --token --json --color --help -h" ;;
+        "bench fanout") echo "--server --server-pid --publish-server --connections --workspaces --events --rate --payload-bytes --via --append-only --token --json --color --help -h" ;;
         "completion") echo "--server --token --json --color --help -h" ;;
         "man") echo "--server --token --json --color --help -h" ;;
     esac
@@ -160,6 +160,7 @@ _multica_value() {
         "bench|--color") echo "auto always never" ;;
         "bench fanout|--server") echo "" ;;
         "bench fanout|--server-pid") echo "" ;;
+        "bench fanout|--publish-server") echo "" ;;
         "bench fanout|--connections") echo "" ;;
         "bench fanout|--workspaces") echo "" ;;
         "bench fanout|--events") echo "" ;;

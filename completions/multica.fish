@@ -206,6 +206,7 @@ complete -c multica -n '__multica_at \'bench\'' -l color -x -a 'auto always neve
 complete -c multica -n '__multica_at \'bench\'' -l help -s h -d 'Show help for this command.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l server -x -d 'Server to load; without it `multica serve` is spawned on a temporary DB and a free port.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l server-pid -x -d 'Process id of --server, to report its CPU per message and RSS per socket from /proc.'
+complete -c multica -n '__multica_at \'bench fanout\'' -l publish-server -x -d 'Publish through this node instead (another node on the same PostgreSQL database): every delivery then crosses nodes.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l connections -x -d 'WebSocket connections.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l workspaces -x -d 'Workspaces the connections are spread over.'
 complete -c multica -n '__multica_at \'bench fanout\'' -l events -x -d 'Events to publish.'
