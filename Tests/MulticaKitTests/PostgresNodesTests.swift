@@ -130,6 +130,57 @@ struct PostgresNodesTests {
         }
     }
 
+    /// Publishes check the membership once per group and member (a row lock held to
+    /// commit, `FOR SHARE`): a removal, on either node, still orders before every later
+    /// publish — no event of the removed member has a seq after its member:removed.
+    @Test func noEventOfARemovedMemberIsCommittedAfterTheRemoval() async throws {
+        try await withTwoNodes { nodeA, nodeB, _, _ in
+            let workspace = try await nodeA.createWorkspace("Removal", owner: "alice")
+            let member = try await nodeA.addMember("bob", to: workspace, by: "alice")
+            let bobToken = try await nodeA.token("bob")
+            // Eight publishers as bob, four per node, each until it is refused.
+            let publishers = Task {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for i in 0..<8 {
+                        let node = i % 2 == 0 ? nodeA : nodeB
+                        group.addTask {
+                            var accepted = 0
+                            for _ in 0..<400 {
+                                let r = try await node.http("POST", "/api/events", token: bobToken,
+                                    body: #"{"type":"custom:bob","workspace_id":"\#(workspace)","payload":{}}"#)
+                                if r.status == 201 { accepted += 1 } else { break }
+                            }
+                            return accepted
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let removed = try await nodeB.http(
+                "DELETE", "/api/workspaces/\(workspace)/members/\(member)", token: try await nodeB.token("alice"))
+            #expect(removed.status == 200 || removed.status == 204)
+            let accepted = try await withTimeout(60, "publishers refused") { try await publishers.value }
+            #expect(accepted > 0, "bob published before the removal")
+            let alice = try await nodeA.client("alice")
+            var frames: [Frame] = []
+            while true {
+                let page = try await alice.send("GET", "/api/events?workspace_id=\(workspace)&since=\(frames.last?.seq ?? 0)&limit=1000")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(page.body)) as? [String: Any])
+                let events = try #require(object["events"] as? [Any])
+                if events.isEmpty { break }
+                for event in events {
+                    let bytes = try JSONSerialization.data(withJSONObject: event)
+                    frames.append(try Frame(String(decoding: bytes, as: UTF8.self)))
+                }
+            }
+            let removal = try #require(frames.first { $0.type == "member:removed" }?.seq)
+            let bobs = frames.filter { $0.type == "custom:bob" }.map(\.seq)
+            #expect(bobs.count == accepted, "every accepted publish is in the log, none other")
+            #expect(bobs.allSatisfy { $0 < removal }, "bob's last event \(bobs.max() ?? 0) vs removal \(removal)")
+        }
+    }
+
     @Test func removingAMemberThroughNodeBClosesItsSocketOnNodeAWith4003() async throws {
         try await withTwoNodes { nodeA, nodeB, _, _ in
             let workspace = try await nodeA.createWorkspace("Team", owner: "alice")

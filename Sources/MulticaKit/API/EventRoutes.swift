@@ -64,7 +64,7 @@ struct EventRoutes {
         }
         let batch = events
         let stored = try await api.publisher.unit { unit in
-            for workspace in workspaces where !workspace.isEmpty { _ = try unit.member(of: workspace, caller) }
+            try unit.requireMemberships(of: workspaces, caller)
             for event in batch { unit.append(event) }
         }.events
         var body: [UInt8] = isBatch ? Array(#"{"events":["#.utf8) : []

@@ -21,7 +21,7 @@ struct SocketEventPublisher: SocketPublishing {
             return completion(Self.reply(error))
         }
         publisher.submit({ unit in
-            if !event.workspaceID.isEmpty { _ = try unit.member(of: event.workspaceID, caller) }
+            try unit.requireMemberships(of: CollectionOfOne(event.workspaceID), caller)
             unit.append(event)
         }) { result in
             switch result {

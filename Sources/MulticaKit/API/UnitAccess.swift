@@ -13,6 +13,15 @@ extension UnitOfWork {
         return member
     }
 
+    /// The caller's memberships of every workspace in `workspaces` (`""` excluded), or
+    /// 403 if one is missing; one read for all of them (a batch of events).
+    func requireMemberships(of workspaces: some Collection<String>, _ caller: Principal) throws {
+        let wanted = workspaces.filter { !$0.isEmpty }
+        guard !wanted.isEmpty else { return }
+        let found = try memberships(user: caller.userID, workspaces: Array(wanted))
+        guard wanted.allSatisfy({ found[$0] != nil }) else { throw APIError.notMember }
+    }
+
     /// The caller's membership, which must have one of `roles`, or 403.
     @discardableResult
     func member(of workspace: String, _ caller: Principal, roles: Set<MemberRole>) throws -> Member {

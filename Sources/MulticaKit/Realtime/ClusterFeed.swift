@@ -21,6 +21,11 @@ import Synchronization
 /// `run()`, so the marks need no lock and deliveries never interleave. `committed` may
 /// be called from any thread (the writer thread) and never blocks.
 /// Failure: a failed read leaves the mark where it was; the next hint or tick retries.
+/// Every read is bounded by `readLimit` (`Deadline`): a pool that is reconnecting to a
+/// database that went away may hold a query for up to a minute, and the one consumer
+/// must not wait that long — it gives the read up and the next tick asks again, so
+/// delivery resumes within about a tick of the database answering again. Ticks do not
+/// pile up behind a slow read: at most one resync is queued at a time.
 public final class ClusterFeed: Sendable {
     enum Input: Sendable {
         case local([EventEnvelope])
@@ -39,6 +44,8 @@ public final class ClusterFeed: Sendable {
     private let continuation: AsyncStream<Input>.Continuation
     private let pageSize = 500
     private let marked = Atomic<Bool>(false)
+    private let resyncQueued = Atomic<Bool>(false)
+    private let readLimit: Duration
 
     /// True once the feed knows every workspace's head (from then on nothing committed
     /// is missed). Tests wait for it; the server starts it before accepting sockets.
@@ -53,8 +60,10 @@ public final class ClusterFeed: Sendable {
     public init(
         log: any EventLog, signals: any ClusterSignals, hasSockets: @escaping @Sendable (String) -> Bool,
         workspacesWithSockets: @escaping @Sendable () -> [String], deliver: @escaping @Sendable ([EventEnvelope]) -> Void,
-        interval: Duration = .seconds(1), logger: Logger = Logger(label: "multica.cluster")
+        interval: Duration = .seconds(1), readLimit: Duration = .seconds(5),
+        logger: Logger = Logger(label: "multica.cluster")
     ) {
+        self.readLimit = readLimit
         self.log = log
         self.signals = signals
         self.hasSockets = hasSockets
@@ -87,18 +96,24 @@ public final class ClusterFeed: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { [signals] in
                 await signals.run(
-                    connected: { continuation.yield(.resync) },
+                    connected: { self.queueResync(continuation) },
                     committed: { workspace, head in continuation.yield(.hint(workspace, head)) }
                 )
             }
             group.addTask { [interval] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    continuation.yield(.resync)
+                    self.queueResync(continuation)
                 }
             }
             group.addTask { await self.consume() }
         }
+    }
+
+    /// Queues a resync unless one is already waiting to be consumed.
+    private func queueResync(_ continuation: AsyncStream<Input>.Continuation) {
+        if resyncQueued.exchange(true, ordering: .acquiringAndReleasing) { return }
+        continuation.yield(.resync)
     }
 
     private func consume() async {
@@ -118,6 +133,7 @@ public final class ClusterFeed: Sendable {
                     marks[workspace] = head
                 }
             case .resync:
+                resyncQueued.store(false, ordering: .releasing)
                 await resync(marks: &marks)
             }
         }
@@ -128,7 +144,7 @@ public final class ClusterFeed: Sendable {
     private func initialMarks() async -> [String: Int64] {
         while !Task.isCancelled {
             do {
-                return try await signals.heads(workspaces: nil)
+                return try await Deadline.first(after: readLimit) { [signals] in try await signals.heads(workspaces: nil) }
             } catch {
                 logger.warning("cluster feed: cannot read the heads yet", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: interval)
@@ -167,7 +183,7 @@ public final class ClusterFeed: Sendable {
         guard !workspaces.isEmpty else { return }
         let heads: [String: Int64]
         do {
-            heads = try await signals.heads(workspaces: workspaces)
+            heads = try await Deadline.first(after: readLimit) { [signals, workspaces] in try await signals.heads(workspaces: workspaces) }
         } catch {
             logger.debug("cluster feed: heads unavailable", metadata: ["error": "\(error)"])
             return
@@ -183,7 +199,9 @@ public final class ClusterFeed: Sendable {
             let mark = marks[workspace, default: 0]
             let page: [EventEnvelope]
             do {
-                page = try await log.events(workspace: workspace, since: mark, limit: pageSize)
+                page = try await Deadline.first(after: readLimit) { [log, pageSize] in
+                    try await log.events(workspace: workspace, since: mark, limit: pageSize)
+                }
             } catch {
                 logger.debug("cluster feed: read failed", metadata: ["workspace": "\(workspace)", "error": "\(error)"])
                 return

@@ -60,6 +60,12 @@ struct PostgresStatement {
 
     mutating func bind(_ text: String) -> String { bind(.text(text)) }
 
+    /// Binds `texts` as one `text[]` value (for `= ANY(…)`) and returns its placeholder.
+    mutating func bind(texts: [String]) -> String {
+        bindings.append(texts)
+        return "$\(bindings.count)::text[]"
+    }
+
     var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: bindings) }
 }
 
@@ -73,6 +79,19 @@ final class PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
     private(set) var sawConflict = false
+    /// Memberships this transaction has read and holds a row lock on (`FOR SHARE` or
+    /// stronger), keyed by workspace id then user id: while the lock is held no other
+    /// transaction can remove them, so a later unit of the same group may rely on them
+    /// without asking again. Only positive answers are kept. Cleared whenever a lock may
+    /// have gone (a unit rolled back to its savepoint) or this transaction removed
+    /// members itself.
+    private var lockedMembers: [String: [String: Member]] = [:]
+
+    func lockedMember(workspace: String, user: String) -> Member? { lockedMembers[workspace]?[user] }
+
+    func rememberLocked(_ member: Member) { lockedMembers[member.workspaceID, default: [:]][member.userID] = member }
+
+    func forgetLockedMembers() { lockedMembers.removeAll() }
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection

@@ -44,6 +44,8 @@ public final class PostgresRepository: Repository, TransactionalBackend {
                         results.append((value, nil, unit.pending))
                     } catch {
                         if session.sawConflict { throw error }
+                        // Row locks taken inside the savepoint end with it.
+                        session.forgetLockedMembers()
                         let rollback = session.send("ROLLBACK TO SAVEPOINT unit")
                         let release = session.send("RELEASE SAVEPOINT unit")
                         _ = try rollback.wait()

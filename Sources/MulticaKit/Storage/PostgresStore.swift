@@ -166,30 +166,3 @@ public final class PostgresStore: Sendable {
         }
     }
 }
-
-/// Races an operation against a timer without waiting for the loser.
-enum Deadline {
-    /// The continuation whichever side finishes first resumes.
-    private final class Slot<T: Sendable>: Sendable {
-        let continuation = Mutex<CheckedContinuation<T, Never>?>(nil)
-        func resume(_ value: T) -> Bool {
-            guard let waiting = continuation.withLock({ $0.take() }) else { return false }
-            waiting.resume(returning: value)
-            return true
-        }
-    }
-
-    static func first<T: Sendable>(
-        after limit: Duration, otherwise fallback: T, _ operation: @escaping @Sendable () async -> T
-    ) async -> T {
-        let slot = Slot<T>()
-        return await withCheckedContinuation { continuation in
-            slot.continuation.withLock { $0 = continuation }
-            let work = Task { _ = slot.resume(await operation()) }
-            Task {
-                try? await Task.sleep(for: limit)
-                if slot.resume(fallback) { work.cancel() }
-            }
-        }
-    }
-}

@@ -48,7 +48,8 @@ final class PostgresUnitOfWork: UnitOfWork {
     }
 
     func deleteWorkspace(id: String) throws -> Workspace {
-        try Workspace.delete(session, id: id)
+        session.forgetLockedMembers()
+        return try Workspace.delete(session, id: id)
     }
 
     func members(workspace: String) throws -> [Member] {
@@ -62,7 +63,38 @@ final class PostgresUnitOfWork: UnitOfWork {
     func membership(workspace: String, user: String) throws -> Member? {
         var statement = PostgresReads.membership(workspace: workspace, user: user)
         statement.add(" FOR UPDATE OF member")
-        return try session.record(statement)
+        let member: Member? = try session.record(statement)
+        if let member { session.rememberLocked(member) }
+        return member
+    }
+
+    /// One statement for every workspace. `FOR SHARE` is enough to keep a removal on
+    /// another node from committing in between (its DELETE needs the row exclusively),
+    /// while two nodes publishing as the same member do not queue behind each other's
+    /// whole group; rows are locked in workspace id order, as the cursor rows are.
+    /// A membership an earlier unit of this transaction already locked is not asked
+    /// again (the group of single-event publishes asks once per member and workspace).
+    func memberships(user: String, workspaces: [String]) throws -> [String: Member] {
+        var found: [String: Member] = [:]
+        var missing: [String] = []
+        for workspace in Set(workspaces) {
+            if let member = session.lockedMember(workspace: workspace, user: user) {
+                found[workspace] = member
+            } else {
+                missing.append(workspace)
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        var statement = PostgresStatement()
+        statement.add("\(Member.selectSQL) WHERE member.user_id = \(statement.bind(user))")
+        statement.add(" AND member.workspace_id = ANY(\(statement.bind(texts: missing.sorted())))")
+        statement.add(" ORDER BY member.workspace_id FOR SHARE OF member")
+        let members: [Member] = try session.records(statement)
+        for member in members {
+            session.rememberLocked(member)
+            found[member.workspaceID] = member
+        }
+        return found
     }
 
     func addMember(workspace: String, userID: String, role: MemberRole) throws -> Member {
@@ -72,7 +104,8 @@ final class PostgresUnitOfWork: UnitOfWork {
     }
 
     func removeMember(id: String) throws -> Member {
-        try Member.delete(session, id: id)
+        session.forgetLockedMembers()
+        return try Member.delete(session, id: id)
     }
 
     private func insertMember(workspace: String, userID: String, role: MemberRole, now: Date) throws -> Member {

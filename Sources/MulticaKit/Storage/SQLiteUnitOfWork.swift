@@ -62,6 +62,16 @@ final class SQLiteUnitOfWork: UnitOfWork {
         try sql { try SQLiteReads.membership(db, workspace: workspace, user: user) }
     }
 
+    /// One indexed lookup per workspace: in-process, so no round trip to save, and the
+    /// write transaction already excludes every other writer.
+    func memberships(user: String, workspaces: [String]) throws -> [String: Member] {
+        var found: [String: Member] = [:]
+        for workspace in Set(workspaces) {
+            if let member = try membership(workspace: workspace, user: user) { found[workspace] = member }
+        }
+        return found
+    }
+
     func addMember(workspace: String, userID: String, role: MemberRole) throws -> Member {
         try RecordRules.checkUserID(userID)
         return try sql {

@@ -33,6 +33,11 @@ public protocol UnitOfWork: AnyObject {
     func members(workspace: String) throws -> [Member]
     func member(id: String) throws -> Member?
     func membership(workspace: String, user: String) throws -> Member?
+    /// `user`'s memberships of `workspaces`, keyed by workspace id (absent: not a
+    /// member), read in one go — one round trip on PostgreSQL, where a batch of events
+    /// may name many workspaces — and protected like `membership` against a concurrent
+    /// removal until the unit ends.
+    func memberships(user: String, workspaces: [String]) throws -> [String: Member]
     /// `.conflict` if already a member, `.notFound` if there is no such workspace.
     func addMember(workspace: String, userID: String, role: MemberRole) throws -> Member
     /// Removes the membership and returns it as it was.

@@ -42,6 +42,9 @@ public struct Emitter: Sendable {
         public var elapsed: Duration = .zero
         /// Why the run stopped early, if it did.
         public var error: ClientError?
+        /// The most recent refusal or failure, also when the run went on after it
+        /// (a 5xx), so that "N events were not published" can say why.
+        public var lastFailure: ClientError?
 
         /// Events acknowledged per second.
         public var rate: Double {
@@ -98,6 +101,7 @@ public struct Emitter: Sendable {
                 published(acknowledged)
             } catch {
                 summary.failed += batchSize
+                summary.lastFailure = error
                 consecutiveFailures += 1
                 let fatal: Bool
                 if case .server(let status, _) = error { fatal = status < 500 } else { fatal = error.isUnreachable }
@@ -178,6 +182,7 @@ public struct Emitter: Sendable {
                     published([Received(value: event, raw: Array((try? EventJSON.encoder.encode(event)) ?? Data()))])
                 case .error(let status, let message):
                     summary.failed += 1
+                    summary.lastFailure = .server(status: status, message: message)
                     consecutiveFailures += 1
                     if status < 500 || consecutiveFailures >= maxConsecutiveFailures {
                         summary.error = .server(status: status, message: message)

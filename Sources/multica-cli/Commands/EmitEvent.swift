@@ -48,7 +48,10 @@ enum EmitEventCommand {
         let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
         Terminal.err("sent \(summary.sent), failed \(summary.failed) in \(String(format: "%.2f", seconds))s (\(format(summary.rate)) events/s)")
         if let error = summary.error { throw API.error(error, token: flags.string("token")) }
-        if summary.failed > 0 { throw CLIError.failure("\(summary.failed) of \(count) events were not published") }
+        if summary.failed > 0 {
+            let reason = summary.lastFailure.map { ": last failure: \($0)" } ?? ""
+            throw CLIError.failure("\(summary.failed) of \(count) events were not published\(reason)")
+        }
     }
 
     static func format(_ rate: Double) -> String { String(format: rate >= 100 ? "%.0f" : "%.1f", rate) }
