@@ -63,12 +63,13 @@ import Testing
                                         environment: CLI.environment(extra: ["PATH": path, "WAYLAND_DISPLAY": "wayland-0"]))
         #expect(desktop.code == 0)
         let url = desktop.stdout.trimmingCharacters(in: .newlines)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !FileManager.default.fileExists(atPath: opener.record), ContinuousClock.now < deadline {
+        // xdg-open runs detached: wait until it has written its whole line.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var opened = ""
+        while !opened.hasSuffix("\n"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
+            opened = (try? String(contentsOfFile: opener.record, encoding: .utf8)) ?? ""
         }
-        try await Task.sleep(for: .milliseconds(50))
-        let opened = (try? String(contentsOfFile: opener.record, encoding: .utf8)) ?? ""
         #expect(opened.trimmingCharacters(in: .newlines) == url)
     }
 
