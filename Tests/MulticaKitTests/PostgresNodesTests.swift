@@ -181,6 +181,38 @@ struct PostgresNodesTests {
         }
     }
 
+    @Test func deletingAWorkspaceThroughNodeBClosesItsSocketsOnBothNodesWith4003() async throws {
+        try await withTwoNodes { nodeA, nodeB, _, _ in
+            let workspace = try await nodeA.createWorkspace("Doomed", owner: "alice")
+            let other = try await nodeA.createWorkspace("Kept", owner: "alice")
+            _ = try await nodeA.addMember("bob", to: workspace, by: "alice")
+            let (onA, _) = try await nodeA.joined("bob", workspace: workspace)
+            let (onB, _) = try await nodeB.joined("alice", workspace: workspace)
+            let (kept, _) = try await nodeA.joined("alice", workspace: other)
+            defer { Task { await kept.close() } }
+            let deleted = try await nodeB.http("DELETE", "/api/workspaces/\(workspace)", token: try await nodeB.token("alice"))
+            #expect(deleted.status == 204, "\(deleted.status) \(deleted.text)")
+            for (name, socket) in [("node A", onA), ("node B", onB)] {
+                let (sawDeletion, code) = try await withTimeout(20, "\(name): deletion then close") { () -> (Bool, UInt16?) in
+                    var sawDeletion = false
+                    while true {
+                        switch try await socket.next(timeout: 20) {
+                        case .text(let text): if try Frame(text).type == "workspace:updated", text.contains(#""deleted":true"#) { sawDeletion = true }
+                        case .close(let closeCode): return (sawDeletion, closeCode)
+                        case .ended: return (sawDeletion, nil)
+                        }
+                    }
+                }
+                #expect(sawDeletion, "\(name) got the deletion first")
+                #expect(code == 4003, "\(name)")
+            }
+            // The socket of the other workspace on node A stays open and keeps receiving.
+            let seq = try await nodeB.emit("custom:kept", in: other, by: "alice")
+            let next = try await frames(kept, 1)
+            #expect(next.map(\.seq) == [seq])
+        }
+    }
+
     @Test func removingAMemberThroughNodeBClosesItsSocketOnNodeAWith4003() async throws {
         try await withTwoNodes { nodeA, nodeB, _, _ in
             let workspace = try await nodeA.createWorkspace("Team", owner: "alice")
