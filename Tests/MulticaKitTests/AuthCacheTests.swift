@@ -40,11 +40,14 @@ struct AuthCacheTests {
 
     @Test func aCachedTokenStopsWorkingAtItsExpiry() async throws {
         try await LiveServer.with { server in
-            let token = try await server.token("carol", ttl: 2)
+            // 8 s, not 2: under the full suite's load the two requests below once took
+            // longer than a 2 s token's life (`exp` is in whole seconds, so even less).
+            let expiresAt = Date().addingTimeInterval(8)
+            let token = try await server.token("carol", ttl: 8)
             let carol = APIClient(port: server.port, token: token, userID: "carol")
             #expect(try await carol.send("GET", "/api/workspaces").status == 200)
             #expect(try await carol.send("GET", "/api/workspaces").status == 200)
-            try await Task.sleep(for: .milliseconds(2600))
+            try await Task.sleep(for: .milliseconds(Int(max(0, expiresAt.timeIntervalSinceNow) * 1000) + 600))
             let expired = try await carol.send("GET", "/api/workspaces")
             #expect(expired.status == 401)
             #expect(expired.error?.contains("expired") == true)
