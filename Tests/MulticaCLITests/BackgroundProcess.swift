@@ -1,4 +1,5 @@
 import Foundation
+import MulticaTestSupport
 import Testing
 
 /// A `multica` process left running while a test works (a server, a tail), with its

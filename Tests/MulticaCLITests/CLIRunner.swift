@@ -1,7 +1,9 @@
 import Foundation
+import MulticaTestSupport
 import Testing
 
-/// Runs the built `multica` binary (`<package root>/.build/debug/multica`).
+/// Runs the built `multica` binary: the one next to this test binary in the build
+/// directory (so `--scratch-path` runs its own build), else `<package root>/.build/debug/multica`.
 ///
 /// The test target does not depend on the executable; `swift test` builds every
 /// target of the package, the executable included, before running tests.
@@ -11,7 +13,12 @@ enum CLI {
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()
 
-    static let binary: URL = packageRoot.appendingPathComponent(".build/debug/multica")
+    static let binary: URL = {
+        let sibling = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("multica")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return packageRoot.appendingPathComponent(".build/debug/multica")
+    }()
 
     /// 64 bytes.
     static let secret = String(repeating: "0123456789abcdef", count: 4)

@@ -1,4 +1,5 @@
 import Foundation
+import MulticaTestSupport
 import Testing
 
 @testable import MulticaKit
@@ -92,16 +93,51 @@ struct WebSocketProtocolTests {
                 client.send(bytes)
                 let code = client.closeCode(timeout: 5)
                 #expect(code == expected, "\(name): closed with \(code.map(String.init) ?? "no close frame")")
-                // Known intermittent defect (issue 12 stays open): under the full suite's load
-                // one case in a few runs keeps its TCP connection past the close grace; the
-                // close code above is always right. Recorded, not hidden: the run shows it.
-                withKnownIssue("TCP not dropped after the close frame (intermittent)", isIntermittent: true) {
-                    #expect(client.waitForEOF(timeout: 15), "\(name): connection not dropped")
-                }
+                // Dropped after the close grace (2 s). This once failed now and then in the
+                // full suite: a child spawned by another suite meanwhile inherited the
+                // server's end (see `aChildSpawnedMeanwhileHoldsNoServerSocket`).
+                let dropped = client.waitForEOF(timeout: 15)
+                #expect(dropped, "\(name): connection not dropped; server end held by \(dropped ? [] : client.serverSideHolders(serverPort: server.port))")
                 #expect(await eventually(5) { server.server.hub.socketCount() == 0 }, "\(name): still registered")
                 // The server is still up and serving.
                 let health = try await server.http("GET", "/healthz")
                 #expect(health.status == 200)
+            }
+        }
+    }
+
+    /// The cause of the old "connection not dropped" flake, made certain: NIO accepts
+    /// sockets without close-on-exec, and every suite shares this process, so a child
+    /// spawned while a connection is open (a `multica serve` of the CLI suites, the
+    /// PostgreSQL server) got a copy of the server's end, and the server's `close`
+    /// sent no FIN while that child lived. `ChildProcess` closes every inherited fd
+    /// from 3 up in the child: the connection must end at the close grace although a
+    /// long-lived child was started while it was open.
+    @Test func aChildSpawnedMeanwhileHoldsNoServerSocket() async throws {
+        try await allowingBlocking {
+            try await LiveServer.with { server in
+                let client = try await joined(server)
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("multica-child-fds-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let listing = scratch.appendingPathComponent("fds").path
+                // The child lists its own descriptors, then lives on past the close grace.
+                let child = try ChildProcess(
+                    executable: "/bin/sh", arguments: ["-c", "ls /proc/$$/fd; exec sleep 30"], environment: ["PATH": "/usr/bin:/bin"],
+                    stdinPath: nil, stdoutPath: listing, stderrPath: "/dev/null"
+                )
+                defer {
+                    child.signal(SIGKILL)
+                    _ = child.waitBlocking()
+                }
+                #expect(await eventually(5) { ((try? String(contentsOfFile: listing, encoding: .utf8)) ?? "").contains("\n") })
+                let inherited = ((try? String(contentsOfFile: listing, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
+                #expect(inherited.filter { $0 > 3 } == [], "the child inherited fds \(inherited)")
+                client.send(RawTCP.clientFrame(opcode: 0x3, payload: []))
+                #expect(client.closeCode(timeout: 5) == 1002)
+                let dropped = client.waitForEOF(timeout: 15)
+                #expect(dropped, "connection not dropped; server end held by \(dropped ? [] : client.serverSideHolders(serverPort: server.port))")
+                #expect(child.isRunning, "the child must outlive the close grace for this test to mean anything")
             }
         }
     }

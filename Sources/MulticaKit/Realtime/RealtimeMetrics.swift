@@ -10,6 +10,8 @@ public final class RealtimeMetrics: Sendable {
     private let delivered = Counter(label: "multica_frames_delivered_total")
     private let replayed = Counter(label: "multica_events_replayed_total")
     private let evictions = Counter(label: "multica_slow_consumer_evictions_total")
+    private let replayDrops = Atomic<Int>(0)
+    private let replayDropCounter = Counter(label: "multica_replay_buffer_overflows_total")
 
     public init() {}
 
@@ -26,6 +28,15 @@ public final class RealtimeMetrics: Sendable {
     func socketClosed() {
         let now = openSockets.wrappingSubtract(1, ordering: .relaxed).newValue
         openSocketsGauge.record(now)
+    }
+
+    /// Times a replaying socket's live buffer overflowed and was dropped, the replay
+    /// then reading those events from the log instead of the socket being evicted.
+    public var replayBufferDropCount: Int { replayDrops.load(ordering: .relaxed) }
+
+    func replayBufferDropped() {
+        replayDrops.wrappingAdd(1, ordering: .relaxed)
+        replayDropCounter.increment()
     }
 
     func framesDelivered(_ count: Int) { delivered.increment(by: count) }

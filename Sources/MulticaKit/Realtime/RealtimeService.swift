@@ -97,8 +97,12 @@ public final class RealtimeService: Sendable {
             } else if !identity.subscribes {
                 handle.finishReplay(through: bounds.head)
             } else {
-                let through = try await replay(to: handle, after: since)
-                handle.finishReplay(through: through)
+                // Until the replay meets the live stream: a live buffer that overflowed
+                // meanwhile was dropped, and the log has what it held.
+                var through = try await replay(to: handle, after: since)
+                while !(await handle.endReplay(through: through)) {
+                    through = try await replay(to: handle, after: through)
+                }
             }
         } catch {
             logger.error("socket setup failed", metadata: ["error": "\(error)"])

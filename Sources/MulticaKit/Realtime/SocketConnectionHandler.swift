@@ -16,7 +16,13 @@ import NIOWebSocket
 ///
 /// While the socket is replaying the log, live frames are buffered; `finishReplay`
 /// drops those the replay already sent (by `seq`) and sends the rest, which is how
-/// replay and live meet with no gap and no duplicate.
+/// replay and live meet with no gap and no duplicate. The buffer is bounded by
+/// `sendQueueLimit` too, but overflowing it does not evict: every buffered frame with
+/// a `seq` is in the log already (persist before deliver), so they are dropped and the
+/// replay reads on from the log (`finishReplay` then answers false) until it meets the
+/// live stream. What evicts a replaying socket is the socket itself falling behind:
+/// more than `sendQueueLimit` live events arriving while it has not yet taken the last
+/// page the replay wrote (the time the replay spends reading the log does not count).
 final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     /// Pre-encoded WebSocket frames (`WebSocketFrameBytes`): the per-socket frame
@@ -44,6 +50,14 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private var phase: Phase = .replaying
     /// Live frames that arrived while replaying.
     private var replayBuffer: CircularBuffer<Pending> = []
+    /// True when `replayBuffer` overflowed and its logged frames were dropped since the
+    /// replay last asked to finish: the replay must read the log again first.
+    private var replayBufferDropped = false
+    /// True while the last page the replay wrote is not all handed to the kernel.
+    private var replayWritePending = false
+    /// Live events that arrived since that page was written: the distance this socket
+    /// fell behind while it, not the log read, held the replay up.
+    private var liveWhileReplayWritePending = 0
     /// Highest workspace `seq` written to this socket.
     private var lastSeq: Int64 = 0
     /// Frames waiting for the channel to become writable again.
@@ -170,8 +184,15 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         guard identity.subscribes else { return false }
         switch phase {
         case .replaying:
+            if replayWritePending {
+                liveWhileReplayWritePending += 1
+                if liveWhileReplayWritePending > settings.sendQueueLimit {
+                    evict()
+                    return false
+                }
+            }
             replayBuffer.append(Pending(frame: frame, seq: seq))
-            if replayBuffer.count > settings.sendQueueLimit { evict() }
+            if replayBuffer.count > settings.sendQueueLimit { replayBufferOverflowed() }
             return false
         case .live:
             if let seq {
@@ -198,14 +219,40 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             last = promise.futureResult
         }
         output.flush()
+        if let last {
+            replayWritePending = true
+            liveWhileReplayWritePending = 0
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            last.whenComplete { _ in this.value.replayWritePending = false }
+        }
         return last
     }
 
-    /// Ends the replay: sends the live frames buffered meanwhile that the replay did
-    /// not already cover, then switches to live delivery.
-    func finishReplay(through seq: Int64) {
-        guard case .replaying = phase else { return }
+    /// The live buffer of a replaying socket is full. Its frames with a `seq` are in
+    /// the log (persist before deliver): drop them and let the replay read them from
+    /// there. Frames without a `seq` (events of another workspace) are not in this
+    /// workspace's log: they stay, and if they alone fill the buffer the socket is
+    /// evicted.
+    private func replayBufferOverflowed() {
+        metrics.replayBufferDropped()
+        replayBuffer = CircularBuffer(replayBuffer.filter { $0.seq == nil })
+        replayBufferDropped = true
+        if replayBuffer.count > settings.sendQueueLimit { evict() }
+    }
+
+    /// Ends the replay, which has sent the log through `seq`: sends the live frames
+    /// buffered meanwhile that the replay did not already cover, then switches to live
+    /// delivery. Returns false, staying in replay, when the live buffer overflowed and
+    /// dropped frames since the last call: the replay must then read the log after
+    /// `seq` and call again. True once live, or when the socket is no longer replaying.
+    @discardableResult
+    func finishReplay(through seq: Int64) -> Bool {
+        guard case .replaying = phase else { return true }
         lastSeq = max(lastSeq, seq)
+        if replayBufferDropped {
+            replayBufferDropped = false
+            return false
+        }
         phase = .live
         let buffered = replayBuffer
         replayBuffer.removeAll()
@@ -219,6 +266,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             enqueue(pending.frame)
         }
         flushIfNeeded()
+        return true
     }
 
     /// Sends a control-plane text frame (hello, pong) and flushes it.

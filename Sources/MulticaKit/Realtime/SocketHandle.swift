@@ -45,6 +45,13 @@ public final class SocketHandle: Sendable, Hashable {
         eventLoop.execute { self.handler.value.finishReplay(through: seq) }
     }
 
+    /// `finishReplay` that reports back: false when the socket is still replaying
+    /// because its live buffer overflowed meanwhile (read the log on after `seq`, then
+    /// call again); true once it is live or no longer replaying at all.
+    func endReplay(through seq: Int64) async -> Bool {
+        (try? await eventLoop.submit { self.handler.value.finishReplay(through: seq) }.get()) ?? true
+    }
+
     public static func == (lhs: SocketHandle, rhs: SocketHandle) -> Bool { lhs === rhs }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

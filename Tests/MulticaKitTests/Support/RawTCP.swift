@@ -158,6 +158,54 @@ final class RawTCP {
         read(timeout: timeout).closed
     }
 
+    /// The processes holding the server's end of this connection: its socket inode
+    /// from /proc/net/tcp (local = the server's port, remote = this socket's port), then
+    /// every /proc/PID/fd that links to it, as "PID (command)". For failure messages: a
+    /// server end that outlives its close is either still open in this process or was
+    /// inherited by a child.
+    func serverSideHolders(serverPort: Int) -> [String] {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { return ["getsockname: errno \(errno)"] }
+        let clientPort = Int(UInt16(bigEndian: address.sin_port))
+        func hexPort(_ port: Int) -> String {
+            let digits = String(port, radix: 16, uppercase: true)
+            return ":" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
+        let local = hexPort(serverPort), remote = hexPort(clientPort)
+        // Read to the end: /proc files report size 0, and the table is many pages long.
+        let table = String(decoding: (try? FileHandle(forReadingAtPath: "/proc/net/tcp")?.readToEnd()) ?? Data(), as: UTF8.self)
+        var inode: String?
+        var states: [String] = []
+        for line in table.split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard columns.count > 9 else { continue }
+            // Both ends: state (01 established, 04 fin-wait-1, 08 close-wait, ...), queues, inode.
+            if columns[1].hasSuffix(local), columns[2].hasSuffix(remote) {
+                inode = String(columns[9])
+                states.append("server end st=\(columns[3]) tx:rx=\(columns[4]) inode=\(columns[9])")
+            } else if columns[1].hasSuffix(remote), columns[2].hasSuffix(local) {
+                states.append("client end st=\(columns[3]) tx:rx=\(columns[4]) inode=\(columns[9])")
+            }
+        }
+        guard let inode, inode != "0" else { return states.isEmpty ? ["no such connection in /proc/net/tcp"] : states }
+        let target = "socket:[\(inode)]"
+        var holders: [String] = states
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            guard fds.contains(where: { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == target }) else {
+                continue
+            }
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+                .split(separator: "\0").prefix(3).joined(separator: " ") ?? "?"
+            holders.append("\(pid)\(Int32(pid) == getpid() ? " (this test process)" : "") \(command)")
+        }
+        return holders
+    }
+
     private static func parse(_ bytes: [UInt8]) -> (Frame, Int)? {
         guard bytes.count >= 2 else { return nil }
         var length = Int(bytes[1] & 0x7F)

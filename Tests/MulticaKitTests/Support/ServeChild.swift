@@ -1,11 +1,12 @@
 import Foundation
+import MulticaTestSupport
 
 /// `multica serve` as a child process (the binary the package builds), for tests that
 /// measure the server process itself from /proc: its open fds and resident memory.
 /// Always `stop()` it.
-final class ServeChild: @unchecked Sendable {
-    // @unchecked: `Process` is not Sendable; only this wrapper touches it.
-    let process = Process()
+final class ServeChild: Sendable {
+    /// Spawned with `ChildProcess`: it inherits no descriptor of the test process.
+    let process: ChildProcess
     let port: Int
     let home: URL
     private let errURL: URL
@@ -27,16 +28,15 @@ final class ServeChild: @unchecked Sendable {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         errURL = home.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", home.appendingPathComponent("db.sqlite").path, "--log-level", "warning"]
         var environment = ProcessInfo.processInfo.environment
         environment["MULTICA_HOME"] = home.path
         environment["MULTICA_JWT_SECRET"] = String(decoding: LiveServer.secret, as: UTF8.self)
         for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            executable: Self.binary.path,
+            arguments: ["serve", "--listen", "127.0.0.1:0", "--db", home.appendingPathComponent("db.sqlite").path, "--log-level", "warning"],
+            environment: environment, stdinPath: nil, stdoutPath: "/dev/null", stderrPath: errURL.path
+        )
         let deadline = Date().addingTimeInterval(20)
         var found: Int?
         while found == nil, Date() < deadline, process.isRunning {
@@ -47,7 +47,8 @@ final class ServeChild: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         guard let found else {
-            process.terminate()
+            process.signal(SIGTERM)
+            _ = process.waitBlocking()
             let printed = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
             throw TimedOut(what: "serve child did not listen: \(printed)")
         }
@@ -58,12 +59,24 @@ final class ServeChild: @unchecked Sendable {
 
     /// Open file descriptors of the server process.
     func openFDs() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/fd").count) ?? -1
+    }
+
+    /// What each open fd of the server process is: fd number -> link target
+    /// (`socket:[inode]`, `anon_inode:[eventpoll]`, a file path).
+    func fdTargets() -> [Int: String] {
+        let directory = "/proc/\(process.pid)/fd"
+        var targets: [Int: String] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let fd = Int(name) else { continue }
+            targets[fd] = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")) ?? "?"
+        }
+        return targets
     }
 
     /// Resident set size of the server process, in KiB.
     func residentKiB() -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status = (try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)) ?? ""
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? -1
         }
@@ -72,8 +85,8 @@ final class ServeChild: @unchecked Sendable {
 
     func stop() {
         if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+            process.signal(SIGTERM)
+            _ = process.waitBlocking()
         }
         try? FileManager.default.removeItem(at: home)
     }
