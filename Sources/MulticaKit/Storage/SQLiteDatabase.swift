@@ -90,8 +90,12 @@ public final class SQLiteDatabase: Sendable {
     /// of the SQL. That is bounded: in WAL mode a reader never waits for the writer, and
     /// it waits for a free connection only while every one of GRDB's readers is busy.
     /// Reads that may run long (event-log replays) use `read(_:) async` instead.
+    ///
+    /// No transaction is wrapped around `body` (GRDB's `unsafeRead`): its BEGIN and COMMIT
+    /// cost as much as the read. That is exact only for one statement, which SQLite runs
+    /// on one snapshot, so `body` must be a single SELECT (each repository read is).
     func readInline<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.read(body) } catch { throw StorageError.translate(error) }
+        do { return try pool.unsafeRead(body) } catch { throw StorageError.translate(error) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
