@@ -39,12 +39,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
+    /// blanks around the token ignored). Byte-level: this runs on every `/api` request.
     static func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        let utf8 = header.utf8
+        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        let scheme = utf8[..<space]
+        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        var token = utf8[utf8.index(after: space)...]
+        while let first = token.first, first == 0x20 || first == 0x09 { token.removeFirst() }
+        while let last = token.last, last == 0x20 || last == 0x09 { token.removeLast() }
+        return token.isEmpty ? nil : String(Substring(token))
     }
 }
 

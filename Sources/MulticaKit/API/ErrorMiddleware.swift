@@ -74,6 +74,6 @@ enum JSONResponse {
     }
 
     static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        bytes(Array(try EventJSON.encoder.encode(value)), status: status)
+        bytes(try JSONCoding.encode(value), status: status)
     }
 }

@@ -1,5 +1,5 @@
 /// Builds event payloads — JSON objects of named members — from our Codable records,
-/// with the same coder as everything else multica writes.
+/// with the same coder as everything else multica writes (`JSONCoding`).
 enum EventPayload {
     static func make(_ members: [(String, any Encodable)]) throws -> RawJSONObject {
         var out: [UInt8] = [UInt8(ascii: "{")]
@@ -7,7 +7,7 @@ enum EventPayload {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             JSONString.append(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: try EventJSON.encoder.encode(value))
+            out.append(contentsOf: try JSONCoding.encode(any: value))
         }
         out.append(UInt8(ascii: "}"))
         return RawJSONObject(trusted: out)

@@ -57,7 +57,7 @@ struct IssueRoutes {
         /// Applies the body to `issue` (a blank draft on create) and validates the
         /// fields that need no storage lookup.
         func apply(to issue: inout Issue) throws {
-            issue.title = try title.required("title", current: issue.title).trimmingCharacters(in: .whitespacesAndNewlines)
+            issue.title = try title.required("title", current: issue.title).trimmingBlanksAndNewlines
             guard !issue.title.isEmpty, issue.title.count <= IssueRoutes.maxTitleLength else {
                 throw APIError.badRequest("field 'title' must be 1 to \(IssueRoutes.maxTitleLength) characters")
             }
@@ -72,7 +72,7 @@ struct IssueRoutes {
             guard (type == nil) == (id == nil) else {
                 throw APIError.badRequest("fields 'assignee_type' and 'assignee_id' must both be null or both be set")
             }
-            if let id, id.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let id, id.trimmingBlanks.isEmpty {
                 throw APIError.badRequest("field 'assignee_id' must not be blank")
             }
             issue.assigneeType = type
@@ -175,7 +175,7 @@ struct IssueRoutes {
             if draft.assigneeType != old.assigneeType || draft.assigneeID != old.assigneeID || draft.parentIssueID != old.parentIssueID {
                 try Self.validateReferences(draft, in: unit)
             }
-            let issue = try unit.updateIssue(draft)
+            let issue = try unit.updateIssue(draft, stored: old)
             let batch = EventBatch(unit, workspace: issue.workspaceID, by: caller)
             try batch.add(.issueUpdated, [("issue", issue)])
             try batch.add(inbox: try unit.tasks.store(InboxService.issueUpdated(from: old, to: issue, actor: caller.userID)))

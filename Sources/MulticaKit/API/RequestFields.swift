@@ -50,7 +50,7 @@ enum RequestWorkspace {
     static func optional(_ request: Request, body: String? = nil) throws -> String? {
         let candidates = [
             request.headers[header], request.uri.queryParameters["workspace_id"].map(String.init), body,
-        ].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        ].compactMap { $0?.trimmingBlanks }.filter { !$0.isEmpty }
         guard let first = candidates.first else { return nil }
         guard candidates.allSatisfy({ $0 == first }) else {
             throw APIError.badRequest("the workspace given by X-Workspace-ID, ?workspace_id= and the body differ")

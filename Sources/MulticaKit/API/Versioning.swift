@@ -59,7 +59,7 @@ extension Optional where Wrapped == IfMatch {
 extension APIError {
     static func versionMismatch<T: Encodable>(current: T) throws -> APIError {
         var error = APIError(.preconditionFailed, "version mismatch")
-        error.current = Array(try EventJSON.encoder.encode(current))
+        error.current = try JSONCoding.encode(current)
         return error
     }
 }

@@ -63,6 +63,7 @@ public final class MulticaServer: Sendable {
         self.logger = logger
         // Bootstrap metrics before any metric object exists: ones made earlier stay no-ops.
         _ = MetricsRegistry.shared
+        MallocTuning.apply()
         self.tokens = try TokenService(secret: configuration.jwtSecret)
         self.storage = storage
         self.database = storage.sqlite

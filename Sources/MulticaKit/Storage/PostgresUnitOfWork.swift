@@ -155,6 +155,10 @@ final class PostgresUnitOfWork: UnitOfWork {
         return updated
     }
 
+    func updateIssue(_ issue: Issue, stored: Issue) throws -> Issue {
+        try updateIssue(issue)
+    }
+
     func deleteIssue(id: String) throws -> Issue {
         try Issue.delete(session, id: id)
     }

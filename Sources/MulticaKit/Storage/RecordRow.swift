@@ -56,6 +56,8 @@ extension RecordRow {
 
     func json<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         let text = try string(column)
+        // Most list columns are empty: skip building a decoder for them.
+        if text == "[]", let empty = [JSONValue]() as? T { return empty }
         do {
             return try EventJSON.decoder.decode(T.self, from: Data(text.utf8))
         } catch {
@@ -89,6 +91,6 @@ enum ColumnCodec {
     static func text(_ date: Date?) -> ColumnValue { .text(date.map { Timestamp.format($0) }) }
 
     static func json<T: Encodable>(_ value: T, orEmpty empty: String) -> ColumnValue {
-        .text((try? EventJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? empty)
+        .text((try? JSONCoding.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? empty)
     }
 }

@@ -82,6 +82,22 @@ public final class SQLiteDatabase: Sendable {
         do { return try await pool.read(body) } catch { throw StorageError.translate(error) }
     }
 
+    /// A short read run on the calling task's own thread: no hop to a GRDB reader queue
+    /// and back (two thread wake-ups, which cost more than the SQL of a membership check
+    /// or an issue list).
+    ///
+    /// Threading: blocks the caller's thread (a cooperative-pool thread) for the length
+    /// of the SQL. That is bounded: in WAL mode a reader never waits for the writer, and
+    /// it waits for a free connection only while every one of GRDB's readers is busy.
+    /// Reads that may run long (event-log replays) use `read(_:) async` instead.
+    ///
+    /// No transaction is wrapped around `body` (GRDB's `unsafeRead`): its BEGIN and COMMIT
+    /// cost as much as the read. That is exact only for one statement, which SQLite runs
+    /// on one snapshot, so `body` must be a single SELECT (each repository read is).
+    func readInline<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.unsafeRead(body) } catch { throw StorageError.translate(error) }
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.write(body) } catch { throw StorageError.translate(error) }
     }

@@ -37,21 +37,30 @@ extension StoredRecord {
         let cols = [("id", ColumnValue.text(record.id))] + record.columns
         let names = cols.map { "\"\($0.0)\"" }.joined(separator: ", ")
         let marks = Array(repeating: "?", count: cols.count).joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT INTO \"\(table)\" (\(names)) VALUES (\(marks))",
-            arguments: StatementArguments(cols.map { $0.1.databaseValue })
-        )
+        // Cached, like the reads: a record's column list is fixed, so each table has one
+        // INSERT and one UPDATE per `keeping` set, and compiling them was a tenth of a
+        // unit of work.
+        try db.cachedStatement(sql: "INSERT INTO \"\(table)\" (\(names)) VALUES (\(marks))")
+            .execute(arguments: StatementArguments(cols.map { $0.1.databaseValue }))
     }
 
     /// Updates every column but those in `keeping`; throws `.notFound` when no row has the id.
     static func update(_ record: Self, keeping: Set<String> = [], _ db: Database) throws {
         let cols = record.columns.filter { !keeping.contains($0.0) }
         let assignments = cols.map { "\"\($0.0)\" = ?" }.joined(separator: ", ")
-        try db.execute(
-            sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?",
-            arguments: StatementArguments(cols.map { $0.1.databaseValue } + [record.id.databaseValue])
-        )
+        try db.cachedStatement(sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?")
+            .execute(arguments: StatementArguments(cols.map { $0.1.databaseValue } + [record.id.databaseValue]))
         if db.changesCount == 0 { throw StorageError.notFound("\(table) \(record.id)") }
+    }
+
+    /// Updates every column but those in `keeping` if the row's `version` is still
+    /// `version`; false (nothing written) when it is not or the row is gone.
+    static func update(_ record: Self, keeping: Set<String>, ifVersion version: Int, _ db: Database) throws -> Bool {
+        let cols = record.columns.filter { !keeping.contains($0.0) }
+        let assignments = cols.map { "\"\($0.0)\" = ?" }.joined(separator: ", ")
+        try db.cachedStatement(sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ? AND version = ?")
+            .execute(arguments: StatementArguments(cols.map { $0.1.databaseValue } + [record.id.databaseValue, version.databaseValue]))
+        return db.changesCount > 0
     }
 
     static func fetchOne(_ db: Database, id: String) throws -> Self? {
@@ -66,17 +75,24 @@ extension StoredRecord {
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
         // Cached: the SQL of each call site is fixed, and compiling it (with GRDB's
         // authorizer) cost more than running it on the upgrade path.
-        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        return try rows.next().map { try Self(row: $0) }
     }
 
+    /// Decodes each row straight off the statement (a cursor), never from a copied row:
+    /// GRDB finds a column of a copied row by lowercasing every column name on each
+    /// lookup, which made decoding an issue cost more than fetching it.
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try Self(row: $0) }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        var records: [Self] = []
+        while let row = try rows.next() { records.append(try Self(row: row)) }
+        return records
     }
 
     /// Deletes the row and returns it as it was; throws `.notFound` when absent.
     static func delete(_ db: Database, id: String) throws -> Self {
         let record = try require(db, id: id)
-        try db.execute(sql: "DELETE FROM \"\(table)\" WHERE id = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM \"\(table)\" WHERE id = ?").execute(arguments: [id])
         return record
     }
 }

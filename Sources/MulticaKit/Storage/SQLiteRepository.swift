@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// The SQLite backend: the async reads of every repository protocol (on GRDB's reader
-/// pool) and the unit-of-work runner (on its writer).
+/// The SQLite backend: the async reads of every repository protocol (short reads, run
+/// inline on the caller's thread with a connection of GRDB's reader pool:
+/// `SQLiteDatabase.readInline`) and the unit-of-work runner (on its writer).
 public final class SQLiteRepository: Repository, TransactionalBackend {
     let database: SQLiteDatabase
 
@@ -54,7 +55,7 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     }
 
     public func user(id: String) async throws -> User? {
-        try await database.read { db in try User.fetchOne(db, id: id) }
+        try database.readInline { db in try User.fetchOne(db, id: id) }
     }
 
     static func upsertUser(_ db: Database, id: String, email: String?, name: String?) throws -> User {
@@ -78,68 +79,68 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     // MARK: - Reads
 
     public func workspaces(forUser user: String) async throws -> [Workspace] {
-        try await database.read { db in try SQLiteReads.workspaces(db, forUser: user) }
+        try database.readInline { db in try SQLiteReads.workspaces(db, forUser: user) }
     }
 
     public func allWorkspaces() async throws -> [Workspace] {
-        try await database.read { db in try Workspace.fetchAll(db, sql: "SELECT * FROM workspace ORDER BY created_at, id") }
+        try database.readInline { db in try Workspace.fetchAll(db, sql: "SELECT * FROM workspace ORDER BY created_at, id") }
     }
 
     public func workspace(id: String) async throws -> Workspace? {
-        try await database.read { db in try Workspace.fetchOne(db, id: id) }
+        try database.readInline { db in try Workspace.fetchOne(db, id: id) }
     }
 
     public func members(workspace: String) async throws -> [Member] {
-        try await database.read { db in try SQLiteReads.members(db, workspace: workspace) }
+        try database.readInline { db in try SQLiteReads.members(db, workspace: workspace) }
     }
 
     public func member(id: String) async throws -> Member? {
-        try await database.read { db in try Member.fetchOne(db, id: id) }
+        try database.readInline { db in try Member.fetchOne(db, id: id) }
     }
 
     public func membership(workspace: String, user: String) async throws -> Member? {
-        try await database.read { db in try SQLiteReads.membership(db, workspace: workspace, user: user) }
+        try database.readInline { db in try SQLiteReads.membership(db, workspace: workspace, user: user) }
     }
 
     public func issue(id: String) async throws -> Issue? {
-        try await database.read { db in try Issue.fetchOne(db, id: id) }
+        try database.readInline { db in try Issue.fetchOne(db, id: id) }
     }
 
     public func issues(workspace: String, status: IssueStatus?, assignee: String?, limit: Int?) async throws -> [Issue] {
-        try await database.read { db in
+        try database.readInline { db in
             try SQLiteReads.issues(db, workspace: workspace, status: status, assignee: assignee, limit: limit)
         }
     }
 
     public func comment(id: String) async throws -> Comment? {
-        try await database.read { db in try Comment.fetchOne(db, id: id) }
+        try database.readInline { db in try Comment.fetchOne(db, id: id) }
     }
 
     public func comments(issue: String) async throws -> [Comment] {
-        try await database.read { db in try SQLiteReads.comments(db, issue: issue) }
+        try database.readInline { db in try SQLiteReads.comments(db, issue: issue) }
     }
 
     public func agent(id: String) async throws -> Agent? {
-        try await database.read { db in try Agent.fetchOne(db, id: id) }
+        try database.readInline { db in try Agent.fetchOne(db, id: id) }
     }
 
     public func agents(workspace: String) async throws -> [Agent] {
-        try await database.read { db in try SQLiteReads.agents(db, workspace: workspace) }
+        try database.readInline { db in try SQLiteReads.agents(db, workspace: workspace) }
     }
 
     public func inboxItems(workspace: String, recipient: String) async throws -> [InboxItem] {
-        try await database.read { db in try SQLiteReads.inboxItems(db, workspace: workspace, recipient: recipient) }
+        try database.readInline { db in try SQLiteReads.inboxItems(db, workspace: workspace, recipient: recipient) }
     }
 
     public func inboxItem(id: String) async throws -> InboxItem? {
-        try await database.read { db in try InboxItem.fetchOne(db, id: id) }
+        try database.readInline { db in try InboxItem.fetchOne(db, id: id) }
     }
 
     public func task(id: String) async throws -> AgentTask? {
-        try await database.read { db in try AgentTask.fetchOne(db, id: id) }
+        try database.readInline { db in try AgentTask.fetchOne(db, id: id) }
     }
 
     public func tasks(issueID: String) async throws -> [AgentTask] {
-        try await database.read { db in try SQLiteReads.tasks(db, issueID: issueID) }
+        try database.readInline { db in try SQLiteReads.tasks(db, issueID: issueID) }
     }
 }

@@ -135,6 +135,18 @@ final class SQLiteUnitOfWork: UnitOfWork {
         }
     }
 
+    func updateIssue(_ issue: Issue, stored: Issue) throws -> Issue {
+        try sql {
+            let updated = try stored.revised(by: issue)
+            // Guarded by the version read: a stale `stored` updates nothing, and then the
+            // row is read again as `updateIssue(_:)` does.
+            guard try Issue.update(updated, keeping: ["workspace_id", "created_at"], ifVersion: stored.version, db) else {
+                return try updateIssue(issue)
+            }
+            return updated
+        }
+    }
+
     func deleteIssue(id: String) throws -> Issue {
         try sql { try Issue.delete(db, id: id) }
     }

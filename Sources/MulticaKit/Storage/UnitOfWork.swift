@@ -52,6 +52,9 @@ public protocol UnitOfWork: AnyObject {
     /// Stores every mutable field of `issue` (not `workspace_id` nor `created_at`),
     /// bumps `updated_at` and `version`, and returns the stored issue.
     func updateIssue(_ issue: Issue) throws -> Issue
+    /// `updateIssue(_:)` for a unit that has just read the issue as `stored` itself: the
+    /// row is not read again unless it changed meanwhile (its `version` tells).
+    func updateIssue(_ issue: Issue, stored: Issue) throws -> Issue
     func deleteIssue(id: String) throws -> Issue
 
     func comment(id: String) throws -> Comment?
