@@ -35,15 +35,6 @@ struct ReplayCatchUpTests {
         return seqs
     }
 
-    private func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     /// 6,000 logged events to replay, then 4,000 more published while the socket
     /// resumes from the first: far more than the 256 live frames its buffer may hold
     /// during the replay. It gets exactly every event after `since`, in order, once.

@@ -138,16 +138,6 @@ struct SoakTests {
         }
     }
 
-    /// Polls `condition` every 20 ms for at most `seconds`.
-    private func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     /// The seqs of the next `count` event frames, parsed as they come (holding 1,500
     /// frames of 8 KiB per socket as text would cost gigabytes across 100 sockets).
     private static func seqs(_ count: Int, from socket: TestSocket) async throws -> [Int64] {

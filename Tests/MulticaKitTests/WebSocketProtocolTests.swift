@@ -22,16 +22,6 @@ struct WebSocketProtocolTests {
         return client
     }
 
-    /// Polls `condition` every 20 ms for at most `seconds`.
-    private func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func finWithoutCloseFrameUnregistersAtOnce() async throws {
         try await allowingBlocking {
             try await LiveServer.with { server in
