@@ -47,10 +47,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let scheme = utf8[..<space]
         guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
-        var token = utf8[utf8.index(after: space)...]
-        while let first = token.first, first == 0x20 || first == 0x09 { token.removeFirst() }
-        while let last = token.last, last == 0x20 || last == 0x09 { token.removeLast() }
-        return token.isEmpty ? nil : String(Substring(token))
+        let token = Substring(utf8[utf8.index(after: space)...]).trimmingBlanks
+        return token.isEmpty ? nil : token
     }
 }
 
