@@ -62,8 +62,16 @@ struct EventRoutes {
         if workspaces.contains(""), !caller.isAdmin {
             throw APIError.forbidden("only a server admin may publish events of no workspace")
         }
+        // Paced before the commit, so that while the sockets are behind nothing more
+        // is queued for them (after it, each waiting connection would add one event).
+        // Membership first: a stranger must not learn by waiting how a workspace's
+        // sockets are doing; the unit checks it again in its transaction.
+        for workspace in workspaces where !workspace.isEmpty && !api.publisher.hasRoom(in: workspace) {
+            _ = try await api.access.member(of: workspace, caller)
+            await api.publisher.room(in: workspace)
+        }
         let batch = events
-        let stored = try await api.publisher.unit { unit in
+        let stored = try await api.publisher.unit(pacedAfterCommit: false) { unit in
             try unit.requireMemberships(of: workspaces, caller)
             for event in batch { unit.append(event) }
         }.events

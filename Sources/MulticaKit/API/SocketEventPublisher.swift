@@ -5,7 +5,10 @@
 ///
 /// Threading: `publish` parses on the caller's thread (the socket's event loop) and
 /// submits one unit of work without waiting; the publisher's FIFO queue keeps one
-/// socket's publishes, and so its acks, in frame order.
+/// socket's publishes, and so its acks, in frame order. Each is paced by the socket's
+/// own workspace (one FIFO for all of its publishes): while most sockets of that
+/// workspace are behind, publishes queue unanswered, and past 1,000 unacked the socket
+/// stops being read.
 struct SocketEventPublisher: SocketPublishing {
     let publisher: EventPublisher
 
@@ -23,7 +26,7 @@ struct SocketEventPublisher: SocketPublishing {
         publisher.submit({ unit in
             try unit.requireMemberships(of: CollectionOfOne(event.workspaceID), caller)
             unit.append(event)
-        }) { result in
+        }, pacedBy: identity.workspaceID) { result in
             switch result {
             case .success(let committed):
                 let stored = committed.events[0]

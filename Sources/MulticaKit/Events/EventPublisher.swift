@@ -32,6 +32,7 @@ public final class EventPublisher: Sendable {
     private let backend: any TransactionalBackend
     private let admission: @Sendable () -> Void
     private let delivery: @Sendable ([EventEnvelope]) -> Void
+    private let pacing: (any DeliveryPacing)?
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
@@ -44,11 +45,16 @@ public final class EventPublisher: Sendable {
     ///     any caller resumes; must not block. Nil publishes them on `bus` (one node); on
     ///     a shared database the server passes its `ClusterFeed`, which orders them with
     ///     the other nodes' events before they reach the bus.
+    ///   - pacing: holds publishers of a workspace back while its sockets are behind
+    ///     (the server passes the hub): `unit` answers only once the workspaces of its
+    ///     events have room, and `submit(_:pacedBy:completion:)` queues only then.
     public init(
         backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher"),
-        admission: @escaping @Sendable () -> Void = {}, delivery: (@Sendable ([EventEnvelope]) -> Void)? = nil
+        admission: @escaping @Sendable () -> Void = {}, delivery: (@Sendable ([EventEnvelope]) -> Void)? = nil,
+        pacing: (any DeliveryPacing)? = nil
     ) {
         self.backend = backend
+        self.pacing = pacing
         self.bus = bus
         self.logger = logger
         self.admission = admission
@@ -57,12 +63,42 @@ public final class EventPublisher: Sendable {
 
     /// Runs `work` as one unit of work and returns its value with its committed events.
     /// Throws, storing and delivering nothing of it, when `work` or the commit fails.
+    ///
+    /// Returns only once the sockets of the events' workspaces keep up (`pacing`): a
+    /// caller that publishes again after each answer (an HTTP client) then publishes
+    /// no faster than those sockets read. What is committed is delivered at once all
+    /// the same; only the answer waits.
+    ///
+    /// `pacedAfterCommit: false` is for a caller that waited with `room(in:)` before.
     public func unit<Value: Sendable>(
-        _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
+        pacedAfterCommit: Bool = true, _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
     ) async throws -> Committed<Value> {
-        try await withCheckedThrowingContinuation { continuation in
+        let committed = try await withCheckedThrowingContinuation { continuation in
             submit(work) { continuation.resume(with: $0) }
         }
+        if pacedAfterCommit, let pacing, !committed.events.isEmpty { await pacing.room(after: committed.events) }
+        return committed
+    }
+
+    /// False while publishers of `workspace` are held back (a snapshot).
+    public func hasRoom(in workspace: String) -> Bool {
+        pacing?.hasRoom(in: workspace) ?? true
+    }
+
+    /// Suspends until the sockets of `workspace` keep up; at once without pacing.
+    public func room(in workspace: String) async {
+        await pacing?.room(in: workspace)
+    }
+
+    /// `submit`, queued only once the sockets of `workspace` keep up (`pacing`). Units
+    /// paced by one workspace keep their submission order.
+    public func submit<Value: Sendable>(
+        _ work: @escaping @Sendable (any UnitOfWork) throws -> Value,
+        pacedBy workspace: String,
+        completion: @escaping @Sendable (Result<Committed<Value>, any Error>) -> Void
+    ) {
+        guard let pacing, !workspace.isEmpty else { return submit(work, completion: completion) }
+        pacing.whenRoom(in: workspace) { self.submit(work, completion: completion) }
     }
 
     /// Queues `work` as one unit of work without waiting; `completion` runs on the

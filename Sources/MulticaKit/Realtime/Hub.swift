@@ -9,7 +9,7 @@ import Synchronization
 /// `LoopOutbox` per event loop, which coalesces bursts into one loop task that writes
 /// the same frame bytes to each socket and flushes each socket once. No method waits on a
 /// socket, so a slow or dead peer can never stall a broadcast.
-public final class Hub: Sendable {
+public final class Hub: DeliveryPacing, Sendable {
     /// Sockets of one room that live on the same event loop.
     struct LoopGroup: Sendable {
         let outbox: LoopOutbox
@@ -18,6 +18,8 @@ public final class Hub: Sendable {
     }
 
     private struct Room: Sendable {
+        /// Whether the room's sockets keep up (pacing its publishers).
+        let pressure: RoomPressure
         var groups: [LoopGroup] = []
         /// Publish-only sockets (`?subscribe=false`): never delivered to, but closed
         /// with the room's other sockets (revoked membership, deleted workspace, shutdown).
@@ -47,7 +49,11 @@ public final class Hub: Sendable {
 
     // MARK: Membership of rooms
 
-    func register(_ handle: SocketHandle) {
+    /// Adds `handle` to its workspace's room; returns the room's pressure, in which the
+    /// socket counts as a subscriber until `unregister` (the caller hands it to the
+    /// socket, which reports when it falls behind).
+    @discardableResult
+    func register(_ handle: SocketHandle) -> RoomPressure {
         let outbox = outboxes.withLock { outboxes in
             let key = ObjectIdentifier(handle.eventLoop)
             if let existing = outboxes[key] { return existing }
@@ -55,8 +61,8 @@ public final class Hub: Sendable {
             outboxes[key] = created
             return created
         }
-        rooms.withLock { rooms in
-            var room = rooms[handle.identity.workspaceID] ?? Room()
+        let pressure = rooms.withLock { rooms in
+            var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics))
             if !handle.identity.subscribes {
                 room.publishers.append(handle)
             } else if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
@@ -65,19 +71,26 @@ public final class Hub: Sendable {
                 room.groups.append(LoopGroup(outbox: outbox, handles: [handle]))
             }
             rooms[handle.identity.workspaceID] = room
+            return room.pressure
         }
+        if handle.identity.subscribes { pressure.subscriberJoined() }
+        return pressure
     }
 
     func unregister(_ handle: SocketHandle) {
-        rooms.withLock { rooms in
-            guard var room = rooms[handle.identity.workspaceID] else { return }
+        // The pressure of the room the socket was counted in, if it was.
+        let pressure = rooms.withLock { rooms -> RoomPressure? in
+            guard var room = rooms[handle.identity.workspaceID] else { return nil }
+            defer { rooms[handle.identity.workspaceID] = room.isEmpty ? nil : room }
+            let counted = room.groups.contains { $0.handles.contains { $0 === handle } }
             room.publishers.removeAll { $0 === handle }
             for index in room.groups.indices {
                 room.groups[index].handles.removeAll { $0 === handle }
             }
             room.groups.removeAll { $0.handles.isEmpty }
-            rooms[handle.identity.workspaceID] = room.isEmpty ? nil : room
+            return counted ? room.pressure : nil
         }
+        pressure?.subscriberLeft()
     }
 
     /// Number of registered sockets, optionally in one workspace.
@@ -149,6 +162,20 @@ public final class Hub: Sendable {
     }
 
     // MARK: Backpressure
+
+    /// Runs `body` once most sockets of `workspace` keep up (`RoomPressure`); at once
+    /// when they do or the workspace has none here.
+    public func hasRoom(in workspace: String) -> Bool {
+        !(rooms.withLock { $0[workspace]?.pressure }?.isCongested ?? false)
+    }
+
+    public func whenRoom(in workspace: String, _ body: @escaping @Sendable () -> Void) {
+        if let pressure = rooms.withLock({ $0[workspace]?.pressure }) {
+            pressure.whenRoom(body)
+        } else {
+            body()
+        }
+    }
 
     /// Blocks the calling thread while the event loops are too far behind with
     /// delivery; the publisher calls it before each group commit. Never call it on an

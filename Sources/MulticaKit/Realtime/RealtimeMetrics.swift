@@ -12,6 +12,10 @@ public final class RealtimeMetrics: Sendable {
     private let evictions = Counter(label: "multica_slow_consumer_evictions_total")
     private let replayDrops = Atomic<Int>(0)
     private let replayDropCounter = Counter(label: "multica_replay_buffer_overflows_total")
+    private let paced = Atomic<Int>(0)
+    private let pacedCounter = Counter(label: "multica_publishes_paced_total")
+    private let behind = Atomic<Int>(0)
+    private let behindGauge = Gauge(label: "multica_sockets_behind")
 
     public init() {}
 
@@ -37,6 +41,22 @@ public final class RealtimeMetrics: Sendable {
     func replayBufferDropped() {
         replayDrops.wrappingAdd(1, ordering: .relaxed)
         replayDropCounter.increment()
+    }
+
+    /// Publishes (HTTP answers and socket publishes) that waited for their
+    /// workspace's sockets to catch up (`RoomPressure`).
+    public var pacedPublishCount: Int { paced.load(ordering: .relaxed) }
+
+    func publishPaced() {
+        paced.wrappingAdd(1, ordering: .relaxed)
+        pacedCounter.increment()
+    }
+
+    /// Sockets whose probe ping is overdue (`SocketConnectionHandler`).
+    public var socketsBehindCount: Int { behind.load(ordering: .relaxed) }
+
+    func socketBehind(_ delta: Int) {
+        behindGauge.record(behind.wrappingAdd(delta, ordering: .relaxed).newValue)
     }
 
     func framesDelivered(_ count: Int) { delivered.increment(by: count) }

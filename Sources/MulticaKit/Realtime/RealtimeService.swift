@@ -79,7 +79,7 @@ public final class RealtimeService: Sendable {
     /// the channel closes.
     func run(_ handle: SocketHandle, channel: any Channel) async {
         let identity = handle.identity
-        hub.register(handle)
+        handle.joinPacing(hub.register(handle))
         defer { hub.unregister(handle) }
         if settings.echo {
             // Conformance mode: the socket is an echo endpoint from its first byte.

@@ -91,6 +91,27 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// True while reading is paused because too many publishes are unanswered.
     private var readPaused = false
 
+    /// Pacing (`RoomPressure`): the room this socket counts in, set once registered.
+    private var pressure: RoomPressure?
+    /// Live bytes written since the last probe ping.
+    private var bytesSinceProbe = 0
+    /// Payload of the probe ping not yet answered; 0 when none is out.
+    private var probeToken: UInt64 = 0
+    private var probesSent: UInt64 = 0
+    private var probeSentAt = NIODeadline.distantPast
+    /// When the last keep-alive ping went out: a client may answer only the latest of
+    /// several pings (RFC 6455 §5.5.3), and its pong then covers an earlier probe too.
+    private var keepAliveSentAt = NIODeadline.distantPast
+    private var lag = Lag.keepingUp
+
+    private enum Lag {
+        case keepingUp
+        /// Counted in the room's `behind`.
+        case behind
+        /// Behind for longer than `stuckAfter`: no longer counted.
+        case stuck
+    }
+
     init(
         identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics, output: ChannelHandlerContext,
         publishing: (any SocketPublishing)? = nil
@@ -135,6 +156,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func finish() {
         if case .closed = phase { return }
         phase = .closed
+        leavePacing()
         cancelTimers()
         closeTimer?.cancel()
         backlog.removeAll()
@@ -277,8 +299,92 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func flushIfNeeded() {
         guard needsFlush, context != nil else { return }
+        probeIfDue()
         needsFlush = false
         output.flush()
+    }
+
+    // MARK: Outbound: pacing probes
+
+    /// Counts this socket in `pressure` from now on. Only subscribed sockets are paced.
+    func joinPacing(_ pressure: RoomPressure) {
+        guard identity.subscribes, !isClosing, self.pressure == nil else { return }
+        self.pressure = pressure
+    }
+
+    /// After enough live bytes, a ping with a fresh token goes out behind them: the
+    /// pong comes back only once the peer has read all of it, and how long that takes
+    /// is how far behind the peer is, kernel buffers on both sides included (which
+    /// writability alone never shows: loopback buffers held seconds of events).
+    ///
+    /// `followUp`: the previous probe was just answered while more was written after
+    /// it; probing again at once (whatever that amount) keeps one probe in flight for
+    /// as long as the peer lags, so what it has not read is always measured from the
+    /// latest point, while a peer that keeps up costs one probe per `probeInterval`.
+    private func probeIfDue(followUp: Bool = false) {
+        guard pressure != nil, probeToken == 0, bytesSinceProbe >= (followUp ? 1 : settings.probeInterval),
+              case .live = phase, let context
+        else { return }
+        probesSent += 1
+        probeToken = probesSent
+        probeSentAt = .now()
+        var payload = context.channel.allocator.buffer(capacity: 8)
+        payload.writeInteger(probeToken)
+        enqueue(WebSocketFrameBytes.encode(.ping, payload: payload, allocator: context.channel.allocator), frames: 0)
+        bytesSinceProbe = 0
+        let token = probeToken
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: TimeAmount(settings.lagLimit)) { this.value.probeOverdue(token) }
+    }
+
+    private func probeOverdue(_ token: UInt64) {
+        guard token == probeToken, case .keepingUp = lag, let pressure, let context else { return }
+        lag = .behind
+        metrics.socketBehind(1)
+        pressure.socketFellBehind()
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: TimeAmount(settings.stuckAfter - settings.lagLimit)) {
+            this.value.probeStuck(token)
+        }
+    }
+
+    private func probeStuck(_ token: UInt64) {
+        guard token == probeToken, case .behind = lag else { return }
+        lag = .stuck
+        metrics.socketBehind(-1)
+        pressure?.socketCaughtUp()
+    }
+
+    /// A pong: answers the probe when it carries its token, or when it answers a
+    /// keep-alive ping sent after the probe.
+    private func pongReceived(_ payload: ByteBuffer) {
+        guard probeToken != 0 else { return }
+        var payload = payload
+        let answersProbe = payload.readableBytes == 8
+            ? payload.readInteger(as: UInt64.self) == probeToken
+            : payload.readableBytes == 0 && keepAliveSentAt > probeSentAt
+        guard answersProbe else { return }
+        probeToken = 0
+        if case .behind = lag {
+            metrics.socketBehind(-1)
+            pressure?.socketCaughtUp()
+        }
+        lag = .keepingUp
+        probeIfDue(followUp: true)
+        if probeToken != 0 {
+            needsFlush = false
+            output.flush()
+        }
+    }
+
+    /// Stops counting in the room (closing: the socket gets nothing more).
+    private func leavePacing() {
+        if case .behind = lag {
+            metrics.socketBehind(-1)
+            pressure?.socketCaughtUp()
+        }
+        lag = .stuck
+        pressure = nil
     }
 
     /// A run of consecutive live events routed to this socket, pre-concatenated into
@@ -302,6 +408,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func enqueue(_ frame: ByteBuffer, frames: Int = 1) {
+        bytesSinceProbe &+= frame.readableBytes
         if writable && backlog.isEmpty {
             output.write(NIOAny(frame), promise: nil)
             needsFlush = true
@@ -350,6 +457,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     func close(_ code: CloseCode) {
         guard let context, !isClosing else { return }
         phase = .closing
+        leavePacing()
         cancelTimers()
         output.writeAndFlush(NIOAny(WebSocketFrameBytes.close(code, allocator: context.channel.allocator)), promise: nil)
         let channel = context.channel
@@ -387,6 +495,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             output.writeAndFlush(NIOAny(pong), promise: nil)
         case .pong:
             awaitingPong = false
+            pongReceived(frame.unmaskedData)
         case .text, .binary:
             // A new message while a fragmented one is open is bad fragmentation.
             guard inboundMessage == nil else { return close(.protocolError) }
@@ -415,6 +524,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             code = received
         }
         phase = .closing
+        leavePacing()
         cancelTimers()
         var reply = context.channel.allocator.buffer(capacity: 2)
         reply.writeInteger(code)
@@ -528,6 +638,7 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             return
         }
         awaitingPong = true
+        keepAliveSentAt = .now()
         output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.ping, payload: [UInt8](), allocator: context.channel.allocator)), promise: nil)
     }
 }

@@ -26,6 +26,11 @@ public final class SocketHandle: Sendable, Hashable {
         eventLoop.execute { self.handler.value.close(code) }
     }
 
+    /// Lets the socket report to its room's pressure when it falls behind.
+    func joinPacing(_ pressure: RoomPressure) {
+        eventLoop.execute { self.handler.value.joinPacing(pressure) }
+    }
+
     /// Sends a text frame and flushes (hello and similar one-offs).
     func sendText(_ bytes: [UInt8]) {
         eventLoop.execute { self.handler.value.sendText(bytes) }

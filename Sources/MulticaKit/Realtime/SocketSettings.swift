@@ -12,6 +12,15 @@ public struct SocketSettings: Sendable {
     public var closeGrace: Duration
     /// How long an evicted slow consumer may take to read up to its 4008 close frame.
     public var evictionGrace: Duration
+    /// Live bytes written to a socket between two probe pings (`RoomPressure`): the
+    /// peer answers a probe only once it has read everything before it.
+    public var probeInterval: Int = 16 * 1024
+    /// A socket whose probe is unanswered for longer than this is behind; while most
+    /// sockets of a room are, its publishers wait.
+    public var lagLimit: Duration = .milliseconds(20)
+    /// A socket behind for longer than this stops holding publishers back (a peer that
+    /// stopped reading ends with 4008 instead).
+    public var stuckAfter: Duration = .seconds(2)
     /// Conformance-test mode (`EchoMode`): no hello, no events, every text and binary
     /// message is echoed back. Never set in normal operation.
     public var echo: Bool = false

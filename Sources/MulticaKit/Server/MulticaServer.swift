@@ -88,7 +88,8 @@ public final class MulticaServer: Sendable {
         self.feed = feed
         self.memberships = MembershipCache(enabled: feed == nil)
         self.publisher = EventPublisher(
-            backend: storage.backend, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() }, delivery: delivery
+            backend: storage.backend, bus: bus, logger: logger, admission: { hub.waitForDeliveryRoom() }, delivery: delivery,
+            pacing: hub
         )
         if configuration.sockets.echo {
             logger.warning(

@@ -1,0 +1,166 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import MulticaKit
+
+/// Pacing (issue 10, "backpressure instead of unbounded delivery queues"): while most
+/// subscribed sockets of a workspace have not read what was sent to them, its
+/// publishers' answers and acks wait, so a flood slows down instead of queueing
+/// seconds of events in socket buffers. Nothing accepted is lost, one slow socket
+/// does not hold a workspace back, and a peer that stopped reading holds it at most
+/// `stuckAfter`.
+@Suite("Delivery pacing")
+struct DeliveryPacingTests {
+    /// Probes after every 1 KiB; behind after 1 s unanswered (long enough that a reader
+    /// that does read answers in time on a loaded machine running tests in parallel).
+    static func settings(stuckAfter: Duration = .seconds(120)) -> SocketSettings {
+        var settings = SocketSettings()
+        settings.probeInterval = 1024
+        settings.lagLimit = .seconds(1)
+        settings.stuckAfter = stuckAfter
+        return settings
+    }
+
+    static func event(in workspace: String, _ index: Int) -> String {
+        let filler = String(repeating: "p", count: 4_000)
+        return #"{"type":"probe:paced","workspace_id":"\#(workspace)","payload":{"i":\#(index),"f":"\#(filler)"}}"#
+    }
+
+    final class Answered: Sendable {
+        private let count = Atomic<Int>(0)
+        func add() { count.add(1, ordering: .relaxed) }
+        var value: Int { count.load(ordering: .relaxed) }
+    }
+
+    /// Publishes one event per request, one after the other, counting answers.
+    static func publishing(
+        _ server: LiveServer, workspace: String, token: String, count: Int, answered: Answered
+    ) -> Task<[Int], any Error> {
+        Task {
+            var statuses: [Int] = []
+            for index in 0..<count {
+                let result = try await withTimeout(30, "POST \(index)") {
+                    try await server.http("POST", "/api/events", token: token, body: Self.event(in: workspace, index))
+                }
+                statuses.append(result.status)
+                answered.add()
+            }
+            return statuses
+        }
+    }
+
+    @Test func answersWaitWhileTheOnlySubscriberIsBehindAndLoseNothing() async throws {
+        try await LiveServer.with(sockets: Self.settings()) { server in
+            let metrics = server.server.realtime.metrics
+            let workspace = try await server.createWorkspace("Paced", owner: "alice")
+            let token = try await server.token("alice")
+            let (reader, _) = try await server.joined("alice", workspace: workspace, receiveBuffer: 4096)
+            try await reader.stopReading()
+
+            let count = 2_000
+            let answered = Answered()
+            let publisher = Self.publishing(server, workspace: workspace, token: token, count: count, answered: answered)
+            // The reader's probe goes unanswered: the socket is behind, and so is the room.
+            #expect(await eventually(20) { metrics.socketsBehindCount == 1 && metrics.pacedPublishCount > 0 })
+            let heldAt = answered.value
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(answered.value == heldAt, "an answer went out while the only subscriber was behind")
+            #expect(heldAt < count, "nothing was held back")
+
+            try await reader.resumeReading()
+            let statuses = try await withTimeout(60, "publishing") { try await publisher.value }
+            #expect(statuses == Array(repeating: 201, count: count))
+            let received = try await reader.texts(count, timeout: 30).map { try Frame($0).seq }
+            let first = try #require(received.first)
+            #expect(received == Array(first..<(first + Int64(count))), "a gap or a duplicate")
+            #expect(await eventually(10) { metrics.socketsBehindCount == 0 })
+            await reader.close()
+        }
+    }
+
+    /// Publishes one event per request until `done` holds, then `more` events; returns
+    /// how many were published. Every answer must be 201.
+    static func publish(
+        _ server: LiveServer, workspace: String, token: String, until done: () -> Bool, more: Int
+    ) async throws -> Int {
+        var published = 0
+        var after = 0
+        while after < more {
+            if done() { after += 1 }
+            let body = Self.event(in: workspace, published)
+            let result = try await withTimeout(30, "POST \(published)") {
+                try await server.http("POST", "/api/events", token: token, body: body)
+            }
+            #expect(result.status == 201)
+            published += 1
+            guard published < 20_000 else { break }
+        }
+        return published
+    }
+
+    @Test func oneSlowSocketOfTwoHoldsNoPublisherBack() async throws {
+        try await LiveServer.with(sockets: Self.settings()) { server in
+            let metrics = server.server.realtime.metrics
+            let workspace = try await server.createWorkspace("Mixed", owner: "alice")
+            let token = try await server.token("alice")
+            let (fast, _) = try await server.joined("alice", workspace: workspace)
+            let (slow, _) = try await server.joined("alice", workspace: workspace, receiveBuffer: 4096)
+            try await slow.stopReading()
+
+            // Each POST is bounded by a timeout: one held back behind the slow socket fails.
+            let count = try await Self.publish(
+                server, workspace: workspace, token: token, until: { metrics.socketsBehindCount == 1 }, more: 100
+            )
+            #expect(metrics.socketsBehindCount == 1, "the stalled reader should count as behind")
+            #expect(metrics.pacedPublishCount == 0, "a minority behind paced the workspace")
+            #expect(try await fast.texts(count, timeout: 30).count == count)
+            await fast.close()
+            await slow.close()
+        }
+    }
+
+    @Test func aReaderThatNeverReadsHoldsPublishersOnlyUntilStuckAfter() async throws {
+        try await LiveServer.with(sockets: Self.settings(stuckAfter: .seconds(3))) { server in
+            let metrics = server.server.realtime.metrics
+            let workspace = try await server.createWorkspace("Stuck", owner: "alice")
+            let token = try await server.token("alice")
+            let (reader, _) = try await server.joined("alice", workspace: workspace, receiveBuffer: 4096)
+            try await reader.stopReading()
+
+            // Held once the reader is behind, then let go when it is stuck: no POST
+            // waits past its timeout although the reader never reads.
+            _ = try await Self.publish(server, workspace: workspace, token: token, until: { metrics.pacedPublishCount > 0 }, more: 50)
+            #expect(metrics.pacedPublishCount > 0)
+            #expect(metrics.socketsBehindCount == 0, "a stuck reader still counts")
+            await reader.close()
+        }
+    }
+
+    @Test func socketPublishesWaitUnackedWhileTheRoomIsBehindThenAckInOrder() async throws {
+        try await LiveServer.with(sockets: Self.settings()) { server in
+            let metrics = server.server.realtime.metrics
+            let workspace = try await server.createWorkspace("WS", owner: "alice")
+            let token = try await server.token("alice")
+            let (reader, _) = try await server.joined("alice", workspace: workspace, receiveBuffer: 4096)
+            try await reader.stopReading()
+            let publisher = try await TestSocket.connect(
+                port: server.port, path: "/ws?workspace_id=\(workspace)&subscribe=false", headers: ["Authorization": "Bearer \(token)"]
+            )
+            _ = try await publisher.texts(1)  // hello
+            let filler = String(repeating: "w", count: 4_000)
+            let count = 300
+            for index in 0..<count {
+                try await publisher.send(text: #"{"type":"publish","ref":"r\#(index)","event":{"type":"probe:ws","payload":{"f":"\#(filler)"}}}"#)
+            }
+            #expect(await eventually(20) { metrics.pacedPublishCount > 0 })
+            try await reader.resumeReading()
+            let acks = try await publisher.texts(count, timeout: 60).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+            #expect(acks.map { $0.string("ref") } == (0..<count).map { "r\($0)" }, "acks out of order")
+            let seqs = acks.compactMap { $0["seq"]?.intValue }
+            #expect(seqs.count == count && seqs == Array(seqs[0]..<(seqs[0] + Int64(count))), "seqs not consecutive in publish order")
+            #expect(try await reader.texts(count, timeout: 30).count == count)
+            await reader.close()
+            await publisher.close()
+        }
+    }
+}
