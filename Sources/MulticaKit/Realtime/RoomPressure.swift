@@ -43,8 +43,17 @@ final class RoomPressure: Sendable {
 
     func subscriberJoined() { update { $0.subscribers += 1 } }
     func subscriberLeft() { update { $0.subscribers -= 1 } }
-    func socketFellBehind() { update { $0.behind += 1 } }
-    func socketCaughtUp() { update { $0.behind -= 1 } }
+    /// A socket's probe is overdue (also counted in the `multica_sockets_behind` gauge).
+    func socketFellBehind() {
+        metrics.socketBehind(1)
+        update { $0.behind += 1 }
+    }
+
+    /// The socket answered, got stuck or closed: it no longer counts as behind.
+    func socketCaughtUp() {
+        metrics.socketBehind(-1)
+        update { $0.behind -= 1 }
+    }
 
     var isCongested: Bool { state.withLock { $0.isCongested } }
 

@@ -340,7 +340,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func probeOverdue(_ token: UInt64) {
         guard token == probeToken, case .keepingUp = lag, let pressure, let context else { return }
         lag = .behind
-        metrics.socketBehind(1)
         pressure.socketFellBehind()
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: TimeAmount(settings.stuckAfter - settings.lagLimit)) {
@@ -351,7 +350,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func probeStuck(_ token: UInt64) {
         guard token == probeToken, case .behind = lag else { return }
         lag = .stuck
-        metrics.socketBehind(-1)
         pressure?.socketCaughtUp()
     }
 
@@ -366,7 +364,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         guard answersProbe else { return }
         probeToken = 0
         if case .behind = lag {
-            metrics.socketBehind(-1)
             pressure?.socketCaughtUp()
         }
         lag = .keepingUp
@@ -380,7 +377,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// Stops counting in the room (closing: the socket gets nothing more).
     private func leavePacing() {
         if case .behind = lag {
-            metrics.socketBehind(-1)
             pressure?.socketCaughtUp()
         }
         lag = .stuck
