@@ -25,7 +25,7 @@ python3 - "$OUT" <<'PY'
 import json,sys
 for l in open(sys.argv[1]):
     r=json.loads(l)
-    print(json.dumps({k:r.get(k) for k in ("delivered","loss","lat_ms_p50","lat_ms_p90","lat_ms_p99","lat_ms_max","server_cpu_s","duration_s","msg_per_s") if k in r} | {"us_per_msg": round(r["server_cpu_s"]/max(1,r["delivered"])*1e6,3)}))
+    print(json.dumps({k:r.get(k) for k in ("delivered","loss","lat_ms_p50","lat_ms_p90","lat_ms_p99","lat_ms_max","server_cpu_s","span_s","events_per_s","deliv_per_s","gen_sub_cpu_s","gen_pub_cpu_s") if k in r} | {"us_per_msg": round(r["server_cpu_s"]/max(1,r["delivered"])*1e6,3)}))
 PY
 [ -n "${SAMPLE:-}" ] && cat $W/ss.log
 curl -fs $base/metrics 2>/dev/null | grep -E "^multica_(slow|delivery|replay)" | head
