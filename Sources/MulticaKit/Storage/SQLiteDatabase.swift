@@ -6,6 +6,8 @@ import GRDB
 public final class SQLiteDatabase: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Connections of `readInline` (see `SQLiteInlineReaders` for why not the pool's).
+    private let inlineReaders: SQLiteInlineReaders
 
     /// Opens (creating if needed) the database at `path`, with its parent directories,
     /// and runs every pending migration.
@@ -27,6 +29,10 @@ public final class SQLiteDatabase: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try StorageSchema.migrator.migrate(pool)
+            // One per cooperative-pool thread, the callers of `readInline`.
+            inlineReaders = try SQLiteInlineReaders(
+                path: path, count: ProcessInfo.processInfo.activeProcessorCount, configuration: config
+            )
         } catch {
             throw StorageError.translate(error)
         }
@@ -88,14 +94,16 @@ public final class SQLiteDatabase: Sendable {
     ///
     /// Threading: blocks the caller's thread (a cooperative-pool thread) for the length
     /// of the SQL. That is bounded: in WAL mode a reader never waits for the writer, and
-    /// it waits for a free connection only while every one of GRDB's readers is busy.
-    /// Reads that may run long (event-log replays) use `read(_:) async` instead.
+    /// it waits for a free connection only while other inline reads run their SQL, on
+    /// connections of its own (`SQLiteInlineReaders`), never on GRDB's readers, which
+    /// async reads hold across suspension. Reads that may run long (event-log
+    /// replays) use `read(_:) async` instead.
     ///
     /// No transaction is wrapped around `body` (GRDB's `unsafeRead`): its BEGIN and COMMIT
     /// cost as much as the read. That is exact only for one statement, which SQLite runs
     /// on one snapshot, so `body` must be a single SELECT (each repository read is).
     func readInline<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.unsafeRead(body) } catch { throw StorageError.translate(error) }
+        do { return try inlineReaders.read(body) } catch { throw StorageError.translate(error) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
