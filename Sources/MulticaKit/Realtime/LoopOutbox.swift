@@ -29,7 +29,9 @@ final class LoopOutbox: Sendable {
     /// Drains of one loop start at least this far apart. An idle loop drains at once
     /// (a paced stream pays nothing); a busy one gathers what commits meanwhile, so
     /// events from many single-event requests still reach each socket as one write.
-    static let minimumDrainInterval = TimeAmount.microseconds(500)
+    /// 1.5 ms rather than 0.5: at 100 sockets and 4 publishing connections a delivered
+    /// frame cost 3.4 µs instead of 4.2 (compare.sh, same run), for 0.35 ms more p50.
+    static let minimumDrainInterval = TimeAmount.microseconds(1500)
 
     /// ...and at least this many times the last drain's own duration apart. A drain to
     /// many sockets costs one `writev` per socket whatever it carries, so when drains
