@@ -367,9 +367,11 @@ def scenario_isolation():
 
 def serve(port, db, extra=()):
     env = dict(os.environ, MULTICA_JWT_SECRET=ARGS.secret)
-    log = open(os.path.join(ARGS.artifacts, f"serve-restart-{os.getpid()}-{port}.log"), "w")
+    log_path = os.path.join(ARGS.artifacts, f"serve-restart-{os.getpid()}-{port}.log")
+    log = open(log_path, "w")
     child = subprocess.Popen([ARGS.binary, "serve", "--listen", f"127.0.0.1:{port}", "--db", db, *extra],
                              env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    child.log_path = log_path
     CHILDREN.append(child)
 
     def healthy():
@@ -380,6 +382,22 @@ def serve(port, db, extra=()):
             return False
     wait("restarted server healthy", healthy, 20, 0.05)
     return child
+
+
+# Seconds the recovery scenario needs with the page not reconnecting: a restart, six
+# writes and a move, with room for a loaded CI machine.
+QUIET = 5.5
+
+
+def wait_for_quiet_window(page, seconds):
+    """Waits, while the server is down, until the page's next reconnect attempt is at
+    least `seconds` ahead, and returns how far ahead it is."""
+    ahead = "const at = Number(document.getElementById('connection').dataset.retryAt); return at ? (at - Date.now()) / 1000 : null;"
+
+    def far():
+        remaining = page.execute_script(ahead)
+        return remaining if remaining is not None and remaining >= seconds else None
+    return wait(f"a reconnect attempt scheduled {seconds} s ahead", far, 40, 0.05)
 
 
 def scenario_recovery():
@@ -398,20 +416,23 @@ def scenario_recovery():
     wait("reconnecting shown", lambda: state(page) == "reconnecting", 5)
     assert "reconnecting in" in text(page, "#connection-text"), text(page, "#connection-text")
     assert page.find_element(By.ID, "retry").is_displayed(), "no retry button while reconnecting"
-    time.sleep(4.0)  # attempts at ~0.5, 1.5, 3.5 s failed: the next is ~7.5 s after the kill
+    # The restart, the writes and the stale move must all happen before the page's
+    # next attempt. The backoff has jitter (attempt 4 is due 5.6-9.4 s after the
+    # kill), so a fixed sleep raced it on a loaded machine; wait instead until the
+    # next attempt is scheduled at least QUIET s ahead (attempt 5 waits 6-10 s).
+    quiet = wait_for_quiet_window(page, QUIET)
     serve(ARGS.port, ARGS.db)
     written = [bob.issue(ws, f"While down {i}")["title"] for i in range(5)]
     # While the page is still waiting to reconnect its copy of "Before 0" is stale: a
     # move sends the old version in If-Match and the 412's `current` is shown.
     target = next(i for i in bob.call("GET", f"/api/issues?workspace_id={ws}", expect=200) if i["title"] == "Before 0")
-    conflict_checked = False
-    if "version" in target and state(page) == "reconnecting":
-        bob.call("PUT", f"/api/issues/{target['id']}", {"title": "Before 0 (renamed)"}, expect=200)
-        Select(page.find_element(By.CSS_SELECTOR, f'#board .card[data-id="{target["id"]}"] select.move')).select_by_value("done")
-        note = wait("412 shown on the card", lambda: text(page, f'#board .card[data-id="{target["id"]}"] .conflict'), 5)
-        assert "Before 0 (renamed)" in note and f"version {target['version'] + 1}" in note, note
-        assert bob.call("GET", f"/api/issues/{target['id']}", expect=200)["status"] != "done", "a stale If-Match changed the issue"
-        conflict_checked = True
+    assert "version" in target, target
+    bob.call("PUT", f"/api/issues/{target['id']}", {"title": "Before 0 (renamed)"}, expect=200)
+    assert state(page) == "reconnecting", f"the page reconnected inside its {quiet:.1f} s quiet window"
+    Select(page.find_element(By.CSS_SELECTOR, f'#board .card[data-id="{target["id"]}"] select.move')).select_by_value("done")
+    note = wait("412 shown on the card", lambda: text(page, f'#board .card[data-id="{target["id"]}"] .conflict'), 5)
+    assert "Before 0 (renamed)" in note and f"version {target['version'] + 1}" in note, note
+    assert bob.call("GET", f"/api/issues/{target['id']}", expect=200)["status"] != "done", "a stale If-Match changed the issue"
     bob.call("POST", f"/api/issues/{bob.call('GET', f'/api/issues?workspace_id={ws}')[0]['id']}/comments", {"content": "meanwhile"}, expect=201)
     wait("live again", lambda: state(page) == "live", 40, 0.1)
     wait("events written while down shown", lambda: set(written) <= set(card_titles(page)), 5)
@@ -419,8 +440,7 @@ def scenario_recovery():
     duplicates = {t for t in titles if titles.count(t) > 1}
     assert not duplicates, f"duplicate cards: {duplicates}"
     assert len(titles) == 8, titles
-    if conflict_checked:
-        assert "Before 0 (renamed)" in titles and "Before 0" not in titles, titles
+    assert "Before 0 (renamed)" in titles and "Before 0" not in titles, titles
     snapshots_after = len(rest_fetches(page, "/api/issues?"))
     assert snapshots_after == snapshots_before, f"a full refetch happened although recovered was true ({snapshots_after})"
     sockets = [p["url"] for m, p in page.perf if m == "Network.webSocketCreated"]
@@ -429,7 +449,7 @@ def scenario_recovery():
     assert hellos[-1]["payload"]["recovered"] is True, hellos[-1]
     print(f"recovery: reconnected with {sockets[-1].split('?')[1]}, {len(written)} issues written while down shown once, "
           f"no refetch ({snapshots_after} snapshot in all), {len(sockets)} socket attempts; "
-          + ("a stale move got 412 and showed the newer version" if conflict_checked else "412 path not reached (reconnected early)"))
+          f"a stale move {quiet:.1f} s before the next attempt got 412 and showed the newer version")
 
 
 def free_port():
@@ -459,8 +479,12 @@ def scenario_refetch():
     missed = [writer.issue(ws, f"Missed {i}")["title"] for i in range(5)]
     other.kill()
     other.wait()
-    serve(ARGS.port, ARGS.db, ["--retain-count", "2"])
-    time.sleep(0.5)  # retention prunes once at start
+    # The page must not resume before the restarted server's first prune (which runs
+    # just after it starts listening), or it would resume with recovered:true.
+    wait_for_quiet_window(page, 3.0)
+    restarted = serve(ARGS.port, ARGS.db, ["--retain-count", "2"])
+    wait("the first prune after the restart",
+         lambda: "retention pruned events" in open(restarted.log_path).read(), 5)
     if state(page) == "reconnecting":
         page.find_element(By.ID, "retry").click()
     wait("live again", lambda: state(page) == "live", 20, 0.05)

@@ -29,6 +29,10 @@ function setConnection(state, detail = {}) {
   const box = $('connection');
   const text = $('connection-text');
   box.dataset.state = state;
+  // When the next attempt is due (ms since the epoch), for scripts and tests that
+  // must act while the page is known not to reconnect.
+  if (state === 'reconnecting') box.dataset.retryAt = String(detail.at);
+  else delete box.dataset.retryAt;
   clearInterval(countdown);
   $('retry').hidden = state !== 'reconnecting' && state !== 'offline';
   const render = () => {
