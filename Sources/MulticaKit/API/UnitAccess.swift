@@ -18,8 +18,7 @@ extension UnitOfWork {
     func requireMemberships(of workspaces: some Collection<String>, _ caller: Principal) throws {
         let wanted = workspaces.filter { !$0.isEmpty }
         guard !wanted.isEmpty else { return }
-        let found = try memberships(user: caller.userID, workspaces: Array(wanted))
-        guard wanted.allSatisfy({ found[$0] != nil }) else { throw APIError.notMember }
+        guard try isMember(user: caller.userID, ofAll: Array(wanted)) else { throw APIError.notMember }
     }
 
     /// The caller's membership, which must have one of `roles`, or 403.

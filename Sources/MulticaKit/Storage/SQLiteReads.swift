@@ -28,6 +28,12 @@ enum SQLiteReads {
         )
     }
 
+    static func isMember(_ db: Database, workspace: String, user: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM member WHERE workspace_id = ? AND user_id = ?"), arguments: [workspace, user]
+        ) == true
+    }
+
     static func issues(_ db: Database, workspace: String, status: IssueStatus?, assignee: String?, limit: Int?) throws -> [Issue] {
         var sql = "SELECT * FROM issue WHERE workspace_id = ?"
         var arguments: StatementArguments = [workspace]

@@ -72,6 +72,15 @@ final class SQLiteUnitOfWork: UnitOfWork {
         return found
     }
 
+    func isMember(user: String, ofAll workspaces: [String]) throws -> Bool {
+        try sql {
+            for workspace in Set(workspaces) where !(try SQLiteReads.isMember(db, workspace: workspace, user: user)) {
+                return false
+            }
+            return true
+        }
+    }
+
     func addMember(workspace: String, userID: String, role: MemberRole) throws -> Member {
         try RecordRules.checkUserID(userID)
         return try sql {
