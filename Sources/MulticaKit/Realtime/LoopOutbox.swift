@@ -31,9 +31,9 @@ final class LoopOutbox: Sendable {
     /// events from many single-event requests still reach each socket as one write.
     /// 3 ms: at 100 sockets and 4 publishing connections (compare.sh's case, runs
     /// alternated) a delivered frame cost 4.1 µs at 1.5 ms, 3.5 at 3 ms and 3.2 at 5 ms,
-    /// for a p50 of 2.0, 2.5 and 3.3–3.9 ms (p99 10–12 ms at all three). 0.5 ms had cost
-    /// 4.2 against 3.4 at 1.5. Past 3 ms the saving shrinks while every event of a busy
-    /// room waits longer.
+    /// for a p50 of 2.0, 2.5–2.8 and 3.3–3.9 ms (p99 10–13 ms at all three, with one
+    /// run at 21). 0.5 ms had cost 4.2 against 3.4 at 1.5. Past 3 ms the saving
+    /// shrinks while every event of a busy room waits longer.
     static let minimumDrainInterval = TimeAmount.milliseconds(3)
 
     /// ...and at least this many times the last drain's own duration apart. A drain to
