@@ -17,12 +17,17 @@ struct RealtimeDeliveryTests {
         }
     }
 
-    /// Reads frames until none arrives for `quiet` seconds.
-    static func settle(_ socket: TestSocket, quiet: Double = 0.4) async -> [String] {
+    /// Reads frames until none arrives for `quiet` seconds. With `through`, first waits
+    /// (up to 15 s per frame) until an event with that seq or a later one has arrived,
+    /// so a loaded machine's pause in delivery does not end the read early; the quiet
+    /// window then catches anything extra.
+    static func settle(_ socket: TestSocket, quiet: Double = 0.4, through last: Int64? = nil) async -> [String] {
         var texts: [String] = []
-        while let received = try? await socket.next(timeout: quiet) {
+        var reached = last == nil
+        while let received = try? await socket.next(timeout: reached ? quiet : 15) {
             guard case .text(let text) = received else { break }
             texts.append(text)
+            if !reached, let last, let seq = try? Frame(text).seq, seq >= last { reached = true }
         }
         return texts
     }
@@ -39,15 +44,18 @@ struct RealtimeDeliveryTests {
 
             var expectedForAlice: [Int64] = []
             var expectedForCarol: [Int64] = []
+            var expectedForBob: [Int64] = []
             for type in EventType.catalog where !type.isWorkspaceless {
                 let seqA = try await server.emit(type.rawValue, in: a, by: "alice", payload: Self.payload(for: type, recipient: "alice"))
                 expectedForAlice.append(seqA)
                 if !type.isPersonal { expectedForCarol.append(seqA) }
-                _ = try await server.emit(type.rawValue, in: b, by: "bob", payload: Self.payload(for: type, recipient: "bob"))
+                expectedForBob.append(
+                    try await server.emit(type.rawValue, in: b, by: "bob", payload: Self.payload(for: type, recipient: "bob"))
+                )
             }
-            let aliceFrames = try (await Self.settle(alice)).map(Frame.init)
-            let carolFrames = try (await Self.settle(carol)).map(Frame.init)
-            let bobFrames = try (await Self.settle(bob)).map(Frame.init)
+            let aliceFrames = try (await Self.settle(alice, through: expectedForAlice.last)).map(Frame.init)
+            let carolFrames = try (await Self.settle(carol, through: expectedForCarol.last)).map(Frame.init)
+            let bobFrames = try (await Self.settle(bob, through: expectedForBob.last)).map(Frame.init)
 
             // Exactly the workspace's own events, each once, in seq order.
             #expect(aliceFrames.map(\.seq).filter { expectedForAlice.contains($0) } == expectedForAlice)

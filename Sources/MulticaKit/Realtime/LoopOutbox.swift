@@ -50,6 +50,13 @@ final class LoopOutbox: Sendable {
     /// frames a second. A paced stream is unaffected: its loop is idle.
     static let drainCostFactor: Int64 = 4
 
+    /// ...but never further apart than this. The cost is wall time, so a drain whose
+    /// thread was preempted (a loaded machine, a CI run starting every suite at once)
+    /// would otherwise hold the loop's next drain back for four times the preemption,
+    /// and the room's readers would see a pause of seconds. A drain to 1,000 sockets
+    /// costs a few milliseconds, so 50 ms leaves the measured cases as they were.
+    static let maximumDrainInterval = TimeAmount.milliseconds(50)
+
     let loop: any EventLoop
     private let state = Mutex(State())
     private let metrics: RealtimeMetrics
@@ -75,7 +82,10 @@ final class LoopOutbox: Sendable {
         let due: NIODeadline? = state.withLock { state in
             guard !state.scheduled, !state.pending.isEmpty else { return nil }
             state.scheduled = true
-            let gap = max(Self.minimumDrainInterval, .nanoseconds(state.lastCost.nanoseconds * Self.drainCostFactor))
+            let gap = min(
+                Self.maximumDrainInterval,
+                max(Self.minimumDrainInterval, .nanoseconds(state.lastCost.nanoseconds * Self.drainCostFactor))
+            )
             return state.lastDrain + gap
         }
         guard let due else { return }
