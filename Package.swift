@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -63,7 +64,10 @@ let package = Package(
         ),
         // What both test targets share: the throw-away PostgreSQL cluster.
         .target(name: "MulticaTestSupport", dependencies: ["MulticaKit"], path: "Tests/Support"),
-        .testTarget(name: "MulticaKitTests", dependencies: ["MulticaKit", "MulticaTestSupport"]),
+        .testTarget(
+            name: "MulticaKitTests",
+            dependencies: ["MulticaKit", "MulticaTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
         .testTarget(name: "MulticaCLITests", dependencies: ["MulticaKit", "MulticaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

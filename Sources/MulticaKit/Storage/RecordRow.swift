@@ -9,8 +9,8 @@ enum ColumnValue: Sendable {
     case flag(Bool?)
 }
 
-/// Reading one result row by column name, whatever the database. Conformers: GRDB's
-/// `Row` (SQLiteRecords.swift) and `PostgresRecordRow` (PostgresRecords.swift).
+/// Reading one result row by column name, whatever the database. Conformers:
+/// `SQLiteRecordRow` (SQLiteRecordCursor.swift) and `PostgresRecordRow` (PostgresRecords.swift).
 ///
 /// A missing column reads as NULL; a value of the wrong type throws `StorageError.invalid`.
 protocol RecordRow {

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 
-// The SQLite statements built from `StoredRecord` mappings, and GRDB's `Row` as a
-// `RecordRow`. Nothing here leaves `Storage`.
+// The SQLite statements built from `StoredRecord` mappings (their rows are read by
+// `SQLiteRecordCursor`). Nothing here leaves `Storage`.
 
 extension ColumnValue {
     /// The value as GRDB binds it (flags as 0/1, as the SQLite schema stores them).
@@ -14,22 +14,6 @@ extension ColumnValue {
         case .flag(let value): return value.map { ($0 ? 1 : 0) as Int64 }.databaseValue
         }
     }
-}
-
-extension Row: RecordRow {
-    private func cell<T: DatabaseValueConvertible>(_ column: String, as type: T.Type) throws -> T? {
-        let value: DatabaseValue = self[column] ?? .null
-        if value.isNull { return nil }
-        guard let converted = T.fromDatabaseValue(value) else {
-            throw StorageError.invalid("column \(column): unexpected \(value.storage)")
-        }
-        return converted
-    }
-
-    func optionalString(_ column: String) throws -> String? { try cell(column, as: String.self) }
-    func optionalInteger(_ column: String) throws -> Int64? { try cell(column, as: Int64.self) }
-    func optionalReal(_ column: String) throws -> Double? { try cell(column, as: Double.self) }
-    func optionalFlag(_ column: String) throws -> Bool? { try cell(column, as: Bool.self) }
 }
 
 extension StoredRecord {
@@ -75,15 +59,13 @@ extension StoredRecord {
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
         // Cached: the SQL of each call site is fixed, and compiling it (with GRDB's
         // authorizer) cost more than running it on the upgrade path.
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        let rows = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: arguments)
         return try rows.next().map { try Self(row: $0) }
     }
 
-    /// Decodes each row straight off the statement (a cursor), never from a copied row:
-    /// GRDB finds a column of a copied row by lowercasing every column name on each
-    /// lookup, which made decoding an issue cost more than fetching it.
+    /// Decodes each row straight off the statement by column index (`SQLiteRecordCursor`).
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        let rows = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: arguments)
         var records: [Self] = []
         while let row = try rows.next() { records.append(try Self(row: row)) }
         return records
