@@ -20,6 +20,7 @@ struct SQLiteRecordRowTests {
         var integer, integerFromReal, duplicate: Int64?
         var realFromInteger, real: Double?
         var flagZero, flagNonzero, flagReal: Bool?
+        var blobBytes, textBytes, emptyBytes: [UInt8]?
         var refused: [String] = []
     }
 
@@ -28,7 +29,7 @@ struct SQLiteRecordRowTests {
             try database.read { db -> Conversions in
                 let statement = try db.makeStatement(sql: """
                     SELECT 'a' AS t, CAST('é' AS BLOB) AS b, X'FF' AS bad, 3 AS i, 2.0 AS r, 2.5 AS rr,
-                           NULL AS n, 0 AS f, 1 AS dup, 2 AS dup, 'A' AS Mixed, 0.5 AS half
+                           NULL AS n, 0 AS f, 1 AS dup, 2 AS dup, 'A' AS Mixed, 0.5 AS half, X'' AS empty
                     """)
                 let cursor = try SQLiteRecordCursor(statement, arguments: [])
                 let row = try #require(try cursor.next())
@@ -46,12 +47,16 @@ struct SQLiteRecordRowTests {
                 c.flagZero = try row.optionalFlag("f")
                 c.flagNonzero = try row.optionalFlag("i")
                 c.flagReal = try row.optionalFlag("half")
+                c.blobBytes = try row.optionalBytes("bad")
+                c.textBytes = try row.optionalBytes("t")
+                c.emptyBytes = try row.optionalBytes("empty")
                 let attempts: [(String, () throws -> Any?)] = [
                     ("invalid UTF-8 blob as text", { try row.optionalString("bad") }),
                     ("integer as text", { try row.optionalString("i") }),
                     ("text as integer", { try row.optionalInteger("t") }),
                     ("text as real", { try row.optionalReal("t") }),
                     ("text as flag", { try row.optionalFlag("t") }),
+                    ("integer as bytes", { try row.optionalBytes("i") }),
                 ]
                 for (name, attempt) in attempts {
                     do { _ = try attempt() } catch let error as StorageError {
@@ -65,8 +70,11 @@ struct SQLiteRecordRowTests {
         #expect(read == Conversions(
             text: "a", blobText: "é", missing: nil, null: nil, mixedCase: "A",
             integer: 3, integerFromReal: 2, duplicate: 1, realFromInteger: 3, real: 2.5,
-            flagZero: false, flagNonzero: true, flagReal: true,
-            refused: ["invalid UTF-8 blob as text", "integer as text", "text as integer", "text as real", "text as flag"]
+            flagZero: false, flagNonzero: true, flagReal: true, blobBytes: [0xFF], textBytes: [0x61], emptyBytes: [],
+            refused: [
+                "invalid UTF-8 blob as text", "integer as text", "text as integer", "text as real", "text as flag",
+                "integer as bytes",
+            ]
         ))
     }
 

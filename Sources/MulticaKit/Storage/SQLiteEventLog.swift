@@ -55,7 +55,7 @@ public final class SQLiteEventLog: EventLog {
     public func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope] {
         guard limit > 0 else { return [] }
         return try await database.read { db in
-            let rows = try Row.fetchCursor(
+            let rows = try SQLiteRecordCursor(
                 db.cachedStatement(sql: """
                     SELECT seq, id, type, actor_type, actor_id, ts, synthetic, CAST(payload AS BLOB) AS payload
                     FROM event WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?
@@ -140,16 +140,23 @@ public final class SQLiteEventLog: EventLog {
         return EventLogBounds(head: head, lowestRetained: lowest ?? head + 1)
     }
 
-    private static func envelope(_ row: Row, workspace: String) throws -> EventEnvelope {
-        let typeName: String = row["type"]
+    /// A stored row as an envelope; a row that does not fit (a NULL, an unknown type)
+    /// throws `StorageError.invalid` instead of trapping.
+    private static func envelope(_ row: SQLiteRecordRow, workspace: String) throws -> EventEnvelope {
+        func required<T>(_ column: String, _ read: (String) throws -> T?) throws -> T {
+            guard let value = try read(column) else { throw StorageError.invalid("stored event: column \(column) is null") }
+            return value
+        }
+        let typeName = try required("type", row.optionalString)
         guard let type = EventType(rawValue: typeName) else { throw StorageError.invalid("stored event type '\(typeName)'") }
-        let actorName: String = row["actor_type"]
+        let actorName = try required("actor_type", row.optionalString)
         guard let actorType = ActorType(rawValue: actorName) else { throw StorageError.invalid("stored actor type '\(actorName)'") }
-        let payload: Data = row["payload"]
         return EventEnvelope(
-            id: row["id"], seq: row["seq"], type: type, workspaceID: workspace, actorType: actorType,
-            actorID: row["actor_id"], timestamp: StorageClock.date(millis: row["ts"]), synthetic: row["synthetic"],
-            payload: RawJSONObject(trusted: [UInt8](payload))
+            id: try required("id", row.optionalString), seq: try required("seq", row.optionalInteger), type: type,
+            workspaceID: workspace, actorType: actorType, actorID: try required("actor_id", row.optionalString),
+            timestamp: StorageClock.date(millis: try required("ts", row.optionalInteger)),
+            synthetic: try required("synthetic", row.optionalFlag),
+            payload: RawJSONObject(trusted: try required("payload", row.optionalBytes))
         )
     }
 }

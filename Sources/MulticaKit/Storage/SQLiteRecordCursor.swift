@@ -144,4 +144,17 @@ struct SQLiteRecordRow: RecordRow {
         default: throw mismatch(column, position)
         }
     }
+
+    /// A BLOB's bytes, or a TEXT's UTF-8 bytes (SQLite converts, as GRDB's `Data` does).
+    func optionalBytes(_ column: String) throws -> [UInt8]? {
+        guard let position = present(column) else { return nil }
+        switch sqlite3_column_type(statement, position) {
+        case SQLITE_BLOB, SQLITE_TEXT:
+            let bytes = sqlite3_column_blob(statement, position)?.assumingMemoryBound(to: UInt8.self)
+            let count = Int(sqlite3_column_bytes(statement, position))
+            return count == 0 ? [] : Array(UnsafeBufferPointer(start: bytes, count: count))
+        default:
+            throw mismatch(column, position)
+        }
+    }
 }
