@@ -27,11 +27,11 @@ struct SQLiteRecordRowTests {
     @Test func convertsAsGRDBDidAndRefusesOtherTypes() throws {
         let read = try Self.withDatabase { database in
             try database.read { db -> Conversions in
-                let statement = try db.makeStatement(sql: """
+                let sql = """
                     SELECT 'a' AS t, CAST('é' AS BLOB) AS b, X'FF' AS bad, 3 AS i, 2.0 AS r, 2.5 AS rr,
                            NULL AS n, 0 AS f, 1 AS dup, 2 AS dup, 'A' AS Mixed, 0.5 AS half, X'' AS empty
-                    """)
-                let cursor = try SQLiteRecordCursor(statement, arguments: [])
+                    """
+                let cursor = try SQLiteRecordCursor(db, sql: sql, arguments: [])
                 let row = try #require(try cursor.next())
                 var c = Conversions()
                 c.text = try row.optionalString("t")
@@ -83,11 +83,11 @@ struct SQLiteRecordRowTests {
             try database.read { db -> ([Int64], Int32) in
                 let sql = "SELECT 1 AS v UNION ALL SELECT 2 UNION ALL SELECT 3"
                 var values: [Int64] = []
-                let all = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: [])
+                let all = try SQLiteRecordCursor(db, sql: sql, arguments: [])
                 while let row = try all.next() { values.append(try row.optionalInteger("v") ?? -1) }
                 // Abandoned after its first row, as `fetchOne` does.
                 do {
-                    let first = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: [])
+                    let first = try SQLiteRecordCursor(db, sql: sql, arguments: [])
                     _ = try first.next()
                 }
                 return (values, sqlite3_stmt_busy(try db.cachedStatement(sql: sql).sqliteStatement))

@@ -56,10 +56,11 @@ public final class SQLiteEventLog: EventLog {
         guard limit > 0 else { return [] }
         return try await database.read { db in
             let rows = try SQLiteRecordCursor(
-                db.cachedStatement(sql: """
+                db,
+                sql: """
                     SELECT seq, id, type, actor_type, actor_id, ts, synthetic, CAST(payload AS BLOB) AS payload
                     FROM event WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?
-                    """),
+                    """,
                 arguments: [workspace, since, limit]
             )
             var result: [EventEnvelope] = []

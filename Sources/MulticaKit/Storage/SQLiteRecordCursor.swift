@@ -24,9 +24,16 @@ final class SQLiteRecordCursor: DatabaseCursor {
     var _isDone = false
     private let columns: SQLiteColumnIndex
 
-    init(_ statement: Statement, arguments: StatementArguments) throws {
+    /// Steps `db`'s cached statement for `sql`.
+    convenience init(_ db: Database, sql: String, arguments: StatementArguments) throws {
+        try self.init(db.cachedStatement(sql: sql), sql: sql, arguments: arguments)
+    }
+
+    /// `sql` is `statement`'s source text: the key of its column index (GRDB's
+    /// `Statement.sql` trims the text anew on every call, which cost 7% of a `PUT`).
+    private init(_ statement: Statement, sql: String, arguments: StatementArguments) throws {
         _statement = statement
-        columns = SQLiteColumnIndex.of(statement)
+        columns = SQLiteColumnIndex.of(statement, sql: sql)
         try statement.setArguments(arguments)  // resets, validates and binds
     }
 
@@ -64,8 +71,7 @@ final class SQLiteColumnIndex: Sendable {
     /// Bounded by the number of distinct SELECTs in `Storage` (a few dozen).
     private static let known = Mutex<[String: SQLiteColumnIndex]>([:])
 
-    static func of(_ statement: Statement) -> SQLiteColumnIndex {
-        let sql = statement.sql
+    static func of(_ statement: Statement, sql: String) -> SQLiteColumnIndex {
         let names = statement.columnNames  // computed once per prepared statement by GRDB
         if let index = known.withLock({ $0[sql] }), index.names == names { return index }
         let index = SQLiteColumnIndex(names: names)

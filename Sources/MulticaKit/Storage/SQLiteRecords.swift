@@ -59,13 +59,13 @@ extension StoredRecord {
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
         // Cached: the SQL of each call site is fixed, and compiling it (with GRDB's
         // authorizer) cost more than running it on the upgrade path.
-        let rows = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        let rows = try SQLiteRecordCursor(db, sql: sql, arguments: arguments)
         return try rows.next().map { try Self(row: $0) }
     }
 
     /// Decodes each row straight off the statement by column index (`SQLiteRecordCursor`).
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
-        let rows = try SQLiteRecordCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        let rows = try SQLiteRecordCursor(db, sql: sql, arguments: arguments)
         var records: [Self] = []
         while let row = try rows.next() { records.append(try Self(row: row)) }
         return records
