@@ -94,6 +94,14 @@ struct SQLiteRecordRowTests {
             }
         }
         #expect(values == [1, 2, 3])
+        let (first, none, null) = try Self.withDatabase { database in
+            try database.read { db in
+                (try SQLiteRecordCursor.firstInteger(db, sql: "SELECT 7, 8 UNION ALL SELECT 9, 10", arguments: []),
+                 try SQLiteRecordCursor.firstInteger(db, sql: "SELECT 1 WHERE 0", arguments: []),
+                 try SQLiteRecordCursor.firstInteger(db, sql: "SELECT MIN(x) FROM (SELECT 1 AS x WHERE 0)", arguments: []))
+            }
+        }
+        #expect(first == 7 && none == nil && null == nil)
         #expect(busyAfter == 0, "the abandoned cursor left its statement mid-step, holding a read open")
     }
 

@@ -19,8 +19,8 @@ public final class SQLiteEventLog: EventLog {
         var heads: [String: Int64] = [:]
         var order: [String] = []
         for event in events where heads[event.workspaceID] == nil {
-            heads[event.workspaceID] = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?"), arguments: [event.workspaceID]
+            heads[event.workspaceID] = try SQLiteRecordCursor.firstInteger(
+                db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [event.workspaceID]
             ) ?? 0
             order.append(event.workspaceID)
         }
@@ -132,12 +132,10 @@ public final class SQLiteEventLog: EventLog {
     }
 
     private static func bounds(_ db: Database, workspace: String) throws -> EventLogBounds {
-        let head = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?"), arguments: [workspace]
+        let head = try SQLiteRecordCursor.firstInteger(
+            db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [workspace]
         ) ?? 0
-        let lowest = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT MIN(seq) FROM event WHERE workspace_id = ?"), arguments: [workspace]
-        )
+        let lowest = try SQLiteRecordCursor.firstInteger(db, sql: "SELECT MIN(seq) FROM event WHERE workspace_id = ?", arguments: [workspace])
         return EventLogBounds(head: head, lowestRetained: lowest ?? head + 1)
     }
 

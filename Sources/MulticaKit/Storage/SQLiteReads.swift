@@ -29,9 +29,9 @@ enum SQLiteReads {
     }
 
     static func isMember(_ db: Database, workspace: String, user: String) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM member WHERE workspace_id = ? AND user_id = ?"), arguments: [workspace, user]
-        ) == true
+        try SQLiteRecordCursor.firstInteger(
+            db, sql: "SELECT 1 FROM member WHERE workspace_id = ? AND user_id = ?", arguments: [workspace, user]
+        ) != nil
     }
 
     static func issues(_ db: Database, workspace: String, status: IssueStatus?, assignee: String?, limit: Int?) throws -> [Issue] {
@@ -95,6 +95,6 @@ enum SQLiteReads {
     }
 
     static func exists(_ db: Database, table: String, id: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \"\(table)\" WHERE id = ?"), arguments: [id]) == true
+        try SQLiteRecordCursor.firstInteger(db, sql: "SELECT 1 FROM \"\(table)\" WHERE id = ?", arguments: [id]) != nil
     }
 }
