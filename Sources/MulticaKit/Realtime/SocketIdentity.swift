@@ -77,8 +77,8 @@ public struct UpgradeRequest: Sendable {
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-                let value = kv.count == 2 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                let key = Self.decoded(kv[0], plusIsSpace: false)
+                let value = kv.count == 2 ? Self.decoded(kv[1], plusIsSpace: true) : ""
                 if query[key] == nil { query[key] = value }
             }
         }
@@ -87,6 +87,44 @@ public struct UpgradeRequest: Sendable {
         self.origin = origin
         self.protocols = (protocols ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
+    }
+
+    /// A query component with `%XX` escapes decoded (and `+` as a space in values). As
+    /// Foundation's `removingPercentEncoding` decides, which this replaced for speed
+    /// (6% of an upgrade's CPU, mostly on the token): a stray `%` or a result that is
+    /// not UTF-8 leaves the component exactly as it came, `+` included.
+    static func decoded(_ raw: Substring, plusIsSpace: Bool) -> String {
+        let utf8 = raw.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(raw)
+        }
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            utf8.formIndex(after: &index)
+            if byte == UInt8(ascii: "%") {
+                guard index != utf8.endIndex, let high = hex(utf8[index]) else { return String(raw) }
+                utf8.formIndex(after: &index)
+                guard index != utf8.endIndex, let low = hex(utf8[index]) else { return String(raw) }
+                utf8.formIndex(after: &index)
+                bytes.append(high << 4 | low)
+            } else if plusIsSpace, byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self) ?? String(raw)
     }
 
     /// The bearer token from `Authorization`, else the `bearer.<jwt>` subprotocol
