@@ -9,7 +9,9 @@ import Testing
 /// seconds of events in socket buffers. Nothing accepted is lost, one slow socket
 /// does not hold a workspace back, and a peer that stopped reading holds it at most
 /// `stuckAfter`.
-@Suite("Delivery pacing")
+/// Serialized: each test floods its own server, and run side by side they starved one
+/// another's readers on a 2-core machine running the whole suite.
+@Suite("Delivery pacing", .serialized)
 struct DeliveryPacingTests {
     /// Probes after every 1 KiB; behind after `lagLimit` unanswered (1 s: long enough
     /// that a reader that does read answers in time on a loaded machine running tests in
@@ -22,8 +24,10 @@ struct DeliveryPacingTests {
         return settings
     }
 
+    /// 1.5 KB: more than one probe interval per event, and little enough that a reader
+    /// with a 4 KiB receive buffer reads what was held back in seconds on a loaded machine.
     static func event(in workspace: String, _ index: Int) -> String {
-        let filler = String(repeating: "p", count: 4_000)
+        let filler = String(repeating: "p", count: 1_500)
         return #"{"type":"probe:paced","workspace_id":"\#(workspace)","payload":{"i":\#(index),"f":"\#(filler)"}}"#
     }
 
@@ -33,9 +37,10 @@ struct DeliveryPacingTests {
         var value: Int { count.load(ordering: .relaxed) }
     }
 
-    /// Publishes one event per request, one after the other, counting answers.
+    /// Publishes one event per request, one after the other and `pause` apart, counting
+    /// answers.
     static func publishing(
-        _ server: LiveServer, workspace: String, token: String, count: Int, answered: Answered
+        _ server: LiveServer, workspace: String, token: String, count: Int, answered: Answered, pause: Duration
     ) -> Task<[Int], any Error> {
         Task {
             var statuses: [Int] = []
@@ -45,6 +50,7 @@ struct DeliveryPacingTests {
                 }
                 statuses.append(result.status)
                 answered.add()
+                try await Task.sleep(for: pause)
             }
             return statuses
         }
@@ -58,9 +64,15 @@ struct DeliveryPacingTests {
             let (reader, _) = try await server.joined("alice", workspace: workspace, receiveBuffer: 4096)
             try await reader.stopReading()
 
-            let count = 2_000
+            // Spaced publishes, at most 125/s: the reader is behind 1 s after its first
+            // probe whatever the rate, so well under 400 are answered before the hold.
+            // Few, because the whole suite running beside this test on 2 cores made each
+            // POST take about 90 ms: 2,000 of them overran the old 60 s bound.
+            let count = 400
             let answered = Answered()
-            let publisher = Self.publishing(server, workspace: workspace, token: token, count: count, answered: answered)
+            let publisher = Self.publishing(
+                server, workspace: workspace, token: token, count: count, answered: answered, pause: .milliseconds(8)
+            )
             // The reader's probe goes unanswered: the socket is behind, and so is the room.
             #expect(await eventually(20) { metrics.socketsBehindCount == 1 && metrics.pacedPublishCount > 0 })
             let heldAt = answered.value
@@ -69,7 +81,7 @@ struct DeliveryPacingTests {
             #expect(heldAt < count, "nothing was held back")
 
             try await reader.resumeReading()
-            let statuses = try await withTimeout(60, "publishing") { try await publisher.value }
+            let statuses = try await withTimeout(120, "publishing") { try await publisher.value }
             #expect(statuses == Array(repeating: 201, count: count))
             let received = try await reader.texts(count, timeout: 30).map { try Frame($0).seq }
             let first = try #require(received.first)
@@ -80,9 +92,10 @@ struct DeliveryPacingTests {
     }
 
     /// Publishes one event per request until `done` holds, then `more` events; returns
-    /// how many were published. Every answer must be 201.
+    /// how many were published. Every answer must be 201. `pause` spaces the requests.
     static func publish(
-        _ server: LiveServer, workspace: String, token: String, until done: () -> Bool, more: Int
+        _ server: LiveServer, workspace: String, token: String, until done: () -> Bool, more: Int,
+        pause: Duration? = nil
     ) async throws -> Int {
         var published = 0
         var after = 0
@@ -95,6 +108,7 @@ struct DeliveryPacingTests {
             #expect(result.status == 201)
             published += 1
             guard published < 20_000 else { break }
+            if let pause { try await Task.sleep(for: pause) }
         }
         return published
     }
@@ -102,13 +116,11 @@ struct DeliveryPacingTests {
     /// The reader that reads must never count as behind here, or two of two are behind
     /// and pacing is right. A fresh-clone CI run, with every suite and PostgreSQL
     /// cluster starting at once, once stalled the test process's event loops past 1 s
-    /// and paced 3 publishes; the lag limit is 4 s for this test. The slow socket's queue
-    /// may then hold more than the default 4,096 frames before it is behind, and an
-    /// eviction would end the test's premise, so the queue limit is raised.
+    /// and paced 3 publishes; the lag limit is 4 s for this test. Publishes are spaced
+    /// 5 ms apart: at full speed for those 4 s, the slow socket's queue would pass its
+    /// limit (an eviction ends the premise) and the flood slowed the suites beside it.
     @Test func oneSlowSocketOfTwoHoldsNoPublisherBack() async throws {
-        var settings = Self.settings(lagLimit: .seconds(4))
-        settings.sendQueueLimit = 100_000
-        try await LiveServer.with(sockets: settings) { server in
+        try await LiveServer.with(sockets: Self.settings(lagLimit: .seconds(4))) { server in
             let metrics = server.server.realtime.metrics
             let workspace = try await server.createWorkspace("Mixed", owner: "alice")
             let token = try await server.token("alice")
@@ -118,7 +130,8 @@ struct DeliveryPacingTests {
 
             // Each POST is bounded by a timeout: one held back behind the slow socket fails.
             let count = try await Self.publish(
-                server, workspace: workspace, token: token, until: { metrics.socketsBehindCount == 1 }, more: 100
+                server, workspace: workspace, token: token, until: { metrics.socketsBehindCount == 1 }, more: 100,
+                pause: .milliseconds(5)
             )
             #expect(metrics.socketsBehindCount == 1, "the stalled reader should count as behind")
             #expect(metrics.pacedPublishCount == 0, "a minority behind paced the workspace")
@@ -173,3 +186,4 @@ struct DeliveryPacingTests {
         }
     }
 }
+
