@@ -69,6 +69,22 @@ struct RealtimeUpgradeTests {
         }
     }
 
+    /// The authorizer keeps verified tokens (SPEC §3: an expired token is refused at the
+    /// upgrade with 401): a token it has let in once must still be refused once past its
+    /// `exp`, not answered from the cache.
+    @Test func aTokenThatOpenedASocketIsRefusedOnceExpired() async throws {
+        try await LiveServer.with { server in
+            let workspace = try await server.createWorkspace("Acme", owner: "alice")
+            let token = try await server.token("alice", ttl: 2)
+            let path = "/ws?workspace_id=\(workspace)&token=\(token)"
+            let first = try await TestSocket.connect(port: server.port, path: path)
+            #expect(try await first.texts(1)[0].contains(#""type":"hello""#))
+            #expect(try await first.closeCode(timeout: 10) == 4001)
+            let invalid = TestSocket.Refused(status: 401, body: #"{"error":"invalid token"}"#)
+            #expect(try await refusal(server, path) == invalid)
+        }
+    }
+
     @Test func originOutsideTheAllowListIsForbidden() async throws {
         try await LiveServer.with(configure: { $0.allowedOrigins = ["https://app.example"] }) { server in
         let workspace = try await server.createWorkspace("Acme", owner: "alice")

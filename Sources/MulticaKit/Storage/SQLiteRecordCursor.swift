@@ -103,43 +103,47 @@ struct SQLiteRecordRow: RecordRow {
         self.columns = columns
     }
 
-    /// The column's position, or nil when the result has no such column (reads as NULL,
-    /// as `RecordRow` promises), or when its value is NULL.
-    private func present(_ column: String) -> Int32? {
-        guard let position = columns.position(of: column),
-              sqlite3_column_type(statement, position) != SQLITE_NULL
-        else { return nil }
-        return position
+    /// A non-NULL cell: where it is and SQLite's storage class for it.
+    private struct Cell {
+        let position: Int32
+        let type: Int32
     }
 
-    private func mismatch(_ column: String, _ position: Int32) -> StorageError {
+    /// The named column's cell; nil when the result has no such column (reads as NULL,
+    /// as `RecordRow` promises) or its value is NULL.
+    private func cell(_ column: String) -> Cell? {
+        columns.position(of: column).flatMap(cell(at:))
+    }
+
+    private func cell(at position: Int32) -> Cell? {
+        let type = sqlite3_column_type(statement, position)
+        return type == SQLITE_NULL ? nil : Cell(position: position, type: type)
+    }
+
+    private func mismatch(_ column: String, _ cell: Cell) -> StorageError {
         let kinds = [SQLITE_INTEGER: "integer", SQLITE_FLOAT: "real", SQLITE_TEXT: "text", SQLITE_BLOB: "blob"]
-        return StorageError.invalid("column \(column): unexpected \(kinds[sqlite3_column_type(statement, position)] ?? "value")")
+        return StorageError.invalid("column \(column): unexpected \(kinds[cell.type] ?? "value")")
     }
 
     func optionalString(_ column: String) throws -> String? {
-        guard let position = present(column) else { return nil }
-        switch sqlite3_column_type(statement, position) {
+        guard let cell = cell(column) else { return nil }
+        switch cell.type {
         case SQLITE_TEXT:
             // Text first, then its length: SQLite's documented order for a text value.
-            let text = sqlite3_column_text(statement, position)
-            let count = Int(sqlite3_column_bytes(statement, position))
+            let text = sqlite3_column_text(statement, cell.position)
+            let count = Int(sqlite3_column_bytes(statement, cell.position))
             return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
         case SQLITE_BLOB:
-            let bytes = sqlite3_column_blob(statement, position)?.assumingMemoryBound(to: UInt8.self)
-            let count = Int(sqlite3_column_bytes(statement, position))
-            let buffer = UnsafeBufferPointer(start: bytes, count: count)
             // GRDB reads a blob as text only when it is valid UTF-8.
-            guard let text = String(validating: buffer, as: UTF8.self) else { throw mismatch(column, position) }
+            guard let text = String(validating: bytes(cell), as: UTF8.self) else { throw mismatch(column, cell) }
             return text
         default:
-            throw mismatch(column, position)
+            throw mismatch(column, cell)
         }
     }
 
     func optionalInteger(_ column: String) throws -> Int64? {
-        guard let position = present(column) else { return nil }
-        return try integer(at: position, column)
+        try cell(column).map { try integer($0, column) }
     }
 
     /// The integer in the column at `position` (0 is the leftmost), nil when NULL.
@@ -147,50 +151,52 @@ struct SQLiteRecordRow: RecordRow {
         guard position < sqlite3_column_count(statement) else {
             throw StorageError.invalid("column \(position) of \(sqlite3_column_count(statement))")
         }
-        guard sqlite3_column_type(statement, position) != SQLITE_NULL else { return nil }
-        return try integer(at: position, "\(position)")
+        return try cell(at: position).map { try integer($0, "\(position)") }
     }
 
-    private func integer(at position: Int32, _ column: String) throws -> Int64 {
-        switch sqlite3_column_type(statement, position) {
+    private func integer(_ cell: Cell, _ column: String) throws -> Int64 {
+        switch cell.type {
         case SQLITE_INTEGER:
-            return sqlite3_column_int64(statement, position)
+            return sqlite3_column_int64(statement, cell.position)
         case SQLITE_FLOAT:
-            let real = sqlite3_column_double(statement, position)
-            guard real >= Double(Int64.min), real < Double(Int64.max) else { throw mismatch(column, position) }
+            let real = sqlite3_column_double(statement, cell.position)
+            guard real >= Double(Int64.min), real < Double(Int64.max) else { throw mismatch(column, cell) }
             return Int64(real)
         default:
-            throw mismatch(column, position)
+            throw mismatch(column, cell)
         }
     }
 
     func optionalReal(_ column: String) throws -> Double? {
-        guard let position = present(column) else { return nil }
-        switch sqlite3_column_type(statement, position) {
-        case SQLITE_INTEGER, SQLITE_FLOAT: return sqlite3_column_double(statement, position)
-        default: throw mismatch(column, position)
+        guard let cell = cell(column) else { return nil }
+        switch cell.type {
+        case SQLITE_INTEGER, SQLITE_FLOAT: return sqlite3_column_double(statement, cell.position)
+        default: throw mismatch(column, cell)
         }
     }
 
     func optionalFlag(_ column: String) throws -> Bool? {
-        guard let position = present(column) else { return nil }
-        switch sqlite3_column_type(statement, position) {
-        case SQLITE_INTEGER: return sqlite3_column_int64(statement, position) != 0
-        case SQLITE_FLOAT: return sqlite3_column_double(statement, position) != 0
-        default: throw mismatch(column, position)
+        guard let cell = cell(column) else { return nil }
+        switch cell.type {
+        case SQLITE_INTEGER: return sqlite3_column_int64(statement, cell.position) != 0
+        case SQLITE_FLOAT: return sqlite3_column_double(statement, cell.position) != 0
+        default: throw mismatch(column, cell)
         }
     }
 
     /// A BLOB's bytes, or a TEXT's UTF-8 bytes (SQLite converts, as GRDB's `Data` does).
     func optionalBytes(_ column: String) throws -> [UInt8]? {
-        guard let position = present(column) else { return nil }
-        switch sqlite3_column_type(statement, position) {
-        case SQLITE_BLOB, SQLITE_TEXT:
-            let bytes = sqlite3_column_blob(statement, position)?.assumingMemoryBound(to: UInt8.self)
-            let count = Int(sqlite3_column_bytes(statement, position))
-            return count == 0 ? [] : Array(UnsafeBufferPointer(start: bytes, count: count))
-        default:
-            throw mismatch(column, position)
+        guard let cell = cell(column) else { return nil }
+        switch cell.type {
+        case SQLITE_BLOB, SQLITE_TEXT: return Array(bytes(cell))
+        default: throw mismatch(column, cell)
         }
+    }
+
+    /// The cell's bytes, valid until the cursor steps.
+    private func bytes(_ cell: Cell) -> UnsafeBufferPointer<UInt8> {
+        // Blob first, then its length: SQLite's documented order.
+        let start = sqlite3_column_blob(statement, cell.position)?.assumingMemoryBound(to: UInt8.self)
+        return UnsafeBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(statement, cell.position)))
     }
 }
