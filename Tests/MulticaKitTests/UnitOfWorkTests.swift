@@ -170,3 +170,52 @@ struct UnitOfWorkTests {
         }
     }
 }
+
+/// The group commit itself, on the SQLite backend: what a failing unit leaves behind.
+@Suite("Group commit savepoints")
+struct GroupCommitSavepointTests {
+    private struct Refused: Error {}
+
+    /// A unit that wrote rows and appended events, then threw, leaves none of them; the
+    /// units before and after it in the same transaction keep theirs, with dense seqs.
+    @Test func aFailingUnitInAGroupIsRolledBackAloneToItsSavepoint() async throws {
+        try await withTempDatabase { database in
+            let repository = SQLiteRepository(database: database)
+            let outcomes = try repository.run([
+                { unit in unit.append(testEvent("ws_g")); return try unit.createWorkspace(name: "A", slug: "a", description: nil, ownerUserID: "u1").0.id },
+                { unit in
+                    unit.append(testEvent("ws_g"))
+                    _ = try unit.createWorkspace(name: "B", slug: "b", description: nil, ownerUserID: "u1")
+                    throw Refused()
+                },
+                { unit in unit.append(testEvent("ws_g")); return try unit.createWorkspace(name: "C", slug: "c", description: nil, ownerUserID: "u1").0.id },
+            ])
+            let seqs = outcomes.map { outcome -> [Int64]? in
+                if case .committed(_, let events) = outcome { return events.map(\.seq) }
+                return nil
+            }
+            #expect(seqs == [[1], nil, [2]])
+            if case .failed(let error) = outcomes[1] { #expect(error is Refused) } else { Issue.record("the throwing unit committed") }
+            #expect(try await repository.workspaces(forUser: "u1").map(\.slug).sorted() == ["a", "c"])
+            #expect(try await SQLiteEventLog(database: database).events(workspace: "ws_g", since: 0, limit: 10).map(\.seq) == [1, 2])
+        }
+    }
+
+    /// A group of one unit runs without a savepoint: when it throws, the transaction is
+    /// rolled back, so neither its rows nor its seq remain, and the next unit takes seq 1.
+    @Test func aFailingUnitAloneInItsGroupLeavesNothing() async throws {
+        try await withTempDatabase { database in
+            let repository = SQLiteRepository(database: database)
+            let failed = try repository.run([{ unit in
+                unit.append(testEvent("ws_g"))
+                _ = try unit.createWorkspace(name: "B", slug: "b", description: nil, ownerUserID: "u1")
+                throw Refused()
+            }])
+            guard case .failed(let error) = failed[0] else { Issue.record("the throwing unit committed"); return }
+            #expect(error is Refused)
+            #expect(try await repository.workspaces(forUser: "u1").isEmpty)
+            let next = try SQLiteEventLog(database: database).append([testEvent("ws_g")])
+            #expect(next.map(\.seq) == [1])
+        }
+    }
+}

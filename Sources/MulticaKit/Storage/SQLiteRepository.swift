@@ -19,30 +19,37 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     /// unit that throws (or whose events cannot be appended) is rolled back to its
     /// savepoint and reported failed, and the next unit goes on. Throws when the
     /// transaction itself cannot begin or commit; then nothing of the group is stored.
+    ///
+    /// A group of one unit needs no savepoint: when it fails, the whole transaction is
+    /// rolled back, which undoes exactly that unit.
     public func run(_ units: [UnitBody]) throws -> [UnitOutcome] {
         try database.writeWithoutTransaction { db in
             var outcomes: [UnitOutcome] = []
             outcomes.reserveCapacity(units.count)
             try db.inTransaction(.immediate) {
                 outcomes.removeAll(keepingCapacity: true)
-                for body in units {
-                    var outcome = UnitOutcome.failed(StorageError.unavailable("unit did not run"))
-                    try db.inSavepoint {
-                        let unit = SQLiteUnitOfWork(db)
-                        do {
-                            let value = try body(unit)
-                            outcome = .committed(value: value, events: try unit.flushEvents())
-                            return .commit
-                        } catch {
-                            outcome = .failed(error)
-                            return .rollback
-                        }
-                    }
+                if units.count == 1 {
+                    let outcome = Self.attempt(units[0], db)
                     outcomes.append(outcome)
+                    if case .failed = outcome { return .rollback }
+                    return .commit
+                }
+                for body in units {
+                    outcomes.append(try UnitSavepoint.run(db) { Self.attempt(body, db) })
                 }
                 return .commit
             }
             return outcomes
+        }
+    }
+
+    private static func attempt(_ body: UnitBody, _ db: Database) -> UnitOutcome {
+        let unit = SQLiteUnitOfWork(db)
+        do {
+            let value = try body(unit)
+            return .committed(value: value, events: try unit.flushEvents())
+        } catch {
+            return .failed(error)
         }
     }
 
