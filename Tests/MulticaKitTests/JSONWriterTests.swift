@@ -41,6 +41,11 @@ struct JSONWriterTests {
         for issue in issues {
             #expect(try Self.written(issue) == Self.foundation(issue))
         }
+        // Integral numbers take a shortcut of their own; around its edges too.
+        let integral: [Double] = [0, -0.0, 3, -7, 65_536, 999_999_999_999_999, -999_999_999_999_999, 1e15, 9_007_199_254_740_992, 1e16, 0.5, -1.5]
+        for position in integral {
+            #expect(try Self.written(Self.issue(position: position)) == Self.foundation(Self.issue(position: position)), "\(position)")
+        }
         #expect(try Self.written(issues) == Self.foundation(issues))
         #expect(try Self.written([MulticaKit.Issue]()) == "[]")
     }

@@ -172,8 +172,8 @@ struct UnitOfWorkTests {
 }
 
 /// The group commit itself, on the SQLite backend: what a failing unit leaves behind.
-@Suite("Group commit savepoints")
-struct GroupCommitSavepointTests {
+@Suite("Group commit: savepoints and memberships")
+struct GroupCommitTests {
     private struct Refused: Error {}
 
     /// A unit that wrote rows and appended events, then threw, leaves none of them; the
@@ -216,6 +216,34 @@ struct GroupCommitSavepointTests {
             #expect(try await repository.workspaces(forUser: "u1").isEmpty)
             let next = try SQLiteEventLog(database: database).append([testEvent("ws_g")])
             #expect(next.map(\.seq) == [1])
+        }
+    }
+
+    /// Units of one group share what they found of memberships; a removal or a failed unit
+    /// in between makes the next unit read the table again.
+    @Test func aMembershipFoundEarlierInTheGroupIsReadAgainAfterARemovalOrARollback() async throws {
+        try await withTempDatabase { database in
+            let repository = SQLiteRepository(database: database)
+            let (workspace, _) = try await repository.write { try $0.createWorkspace(name: "A", slug: "a", description: nil, ownerUserID: "u1") }
+            let bob = try await repository.write { try $0.addMember(workspace: workspace.id, userID: "bob", role: .member) }
+            let outcomes = try repository.run([
+                { unit in try unit.isMember(user: "bob", ofAll: [workspace.id]) },
+                { unit in try unit.isMember(user: "bob", ofAll: [workspace.id]) },
+                { unit in try unit.removeMember(id: bob.id).id },
+                { unit in try unit.isMember(user: "bob", ofAll: [workspace.id]) },
+                { unit in
+                    _ = try unit.addMember(workspace: workspace.id, userID: "carol", role: .member)
+                    #expect(try unit.isMember(user: "carol", ofAll: [workspace.id]))
+                    throw Refused()
+                },
+                { unit in try unit.isMember(user: "carol", ofAll: [workspace.id]) },
+                { unit in try unit.isMember(user: "u1", ofAll: [workspace.id]) },
+            ])
+            let answers = outcomes.map { outcome -> Bool? in
+                if case .committed(let value, _) = outcome { return value as? Bool }
+                return nil
+            }
+            #expect(answers == [true, true, nil, false, nil, false, true])
         }
     }
 }

@@ -42,7 +42,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
     /// blanks around the token ignored). Byte-level: this runs on every `/api` request.
     static func bearerToken(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
+        guard let header = request.headers.value(of: .authorization) else { return nil }
         let utf8 = header.utf8
         guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let scheme = utf8[..<space]

@@ -22,7 +22,7 @@ struct EventRoutes {
     private func list(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
         let query = request.uri.queryParameters
-        let workspace = query["workspace_id"].map(String.init) ?? request.headers[.init("X-Workspace-ID")!] ?? ""
+        let workspace = query["workspace_id"].map(String.init) ?? request.headers.value(of: RequestWorkspace.header) ?? ""
         guard !workspace.isEmpty else { throw APIError.badRequest("workspace_id is required") }
         let since = try Self.integer(query["since"].map(String.init), name: "since", default: 0, range: 0...Int64.max)
         let limit = try Self.integer(query["limit"].map(String.init), name: "limit", default: 100, range: 1...Int64(Self.maxPageSize))

@@ -99,8 +99,8 @@ struct IssueRoutes {
 
     private func list(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let workspace = try RequestWorkspace.required(request)
         let query = request.uri.queryParameters
+        let workspace = try RequestWorkspace.required(request, query: query)
         var status: IssueStatus?
         if let raw = query["status"].map(String.init) {
             guard let value = IssueStatus(rawValue: raw) else {

@@ -34,8 +34,11 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
                     if case .failed = outcome { return .rollback }
                     return .commit
                 }
+                let memberships = GroupMemberships()
                 for body in units {
-                    outcomes.append(try UnitSavepoint.run(db) { Self.attempt(body, db) })
+                    let outcome = try UnitSavepoint.run(db) { Self.attempt(body, db, memberships: memberships) }
+                    if case .failed = outcome { memberships.forgetAll() }  // what it added is rolled back
+                    outcomes.append(outcome)
                 }
                 return .commit
             }
@@ -43,8 +46,8 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
         }
     }
 
-    private static func attempt(_ body: UnitBody, _ db: Database) -> UnitOutcome {
-        let unit = SQLiteUnitOfWork(db)
+    private static func attempt(_ body: UnitBody, _ db: Database, memberships: GroupMemberships? = nil) -> UnitOutcome {
+        let unit = SQLiteUnitOfWork(db, memberships: memberships)
         do {
             let value = try body(unit)
             return .committed(value: value, events: try unit.flushEvents())

@@ -8,10 +8,13 @@ import GRDB
 /// Failure: GRDB errors are translated into `StorageError` before they reach the closure.
 final class SQLiteUnitOfWork: UnitOfWork {
     private let db: Database
+    private let memberships: GroupMemberships?
     private(set) var pending: [NewEvent] = []
 
-    init(_ db: Database) {
+    /// `memberships` is shared by the units of one group transaction; nil for a group of one.
+    init(_ db: Database, memberships: GroupMemberships? = nil) {
         self.db = db
+        self.memberships = memberships
     }
 
     private func sql<T>(_ body: () throws -> T) throws -> T {
@@ -47,7 +50,8 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func deleteWorkspace(id: String) throws -> Workspace {
-        try sql { try Workspace.delete(db, id: id) }
+        memberships?.forgetAll()  // its members go with it (ON DELETE CASCADE)
+        return try sql { try Workspace.delete(db, id: id) }
     }
 
     func members(workspace: String) throws -> [Member] {
@@ -74,8 +78,9 @@ final class SQLiteUnitOfWork: UnitOfWork {
 
     func isMember(user: String, ofAll workspaces: [String]) throws -> Bool {
         try sql {
-            for workspace in Set(workspaces) where !(try SQLiteReads.isMember(db, workspace: workspace, user: user)) {
-                return false
+            for workspace in Set(workspaces) where memberships?.contains(user: user, workspace: workspace) != true {
+                guard try SQLiteReads.isMember(db, workspace: workspace, user: user) else { return false }
+                memberships?.insert(user: user, workspace: workspace)
             }
             return true
         }
@@ -92,7 +97,8 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func removeMember(id: String) throws -> Member {
-        try sql { try Member.delete(db, id: id) }
+        memberships?.forgetAll()
+        return try sql { try Member.delete(db, id: id) }
     }
 
     private func insertMember(workspace: String, userID: String, role: MemberRole, now: Date) throws -> Member {

@@ -58,6 +58,14 @@ struct JSONWriter {
         guard value.isFinite else {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(value) is not valid JSON"))
         }
+        // Integral values (issue positions mostly are) as integer digits, which is what
+        // the description gives below 1e16 once ".0" is cut, without building a string.
+        // Negative zero keeps its sign through the description.
+        if value.magnitude < 1e15, value.rounded(.towardZero) == value, value != 0 || value.sign == .plus {
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            digits(Int(value.magnitude), 1)
+            return
+        }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)
