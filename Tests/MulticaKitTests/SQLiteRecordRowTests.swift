@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GRDBSQLite
 import Testing
 @testable import MulticaKit
@@ -124,5 +125,34 @@ struct SQLiteRecordRowTests {
             #expect(one["acceptance_criteria"] == .array([.string("one"), .string("two")]))
             #expect(one["position"] == .double(2.5))
         }
+    }
+
+    /// `SQLiteWrite` binds values by position as GRDB would, refuses a wrong count, and a
+    /// statement that failed (here a duplicate key) leaves nothing behind that the next
+    /// run of the same SQL could pick up.
+    @Test func writesBindByPositionAndSurviveAFailedStep() throws {
+        struct Stored: Sendable, Equatable { var rows: [String]; var wrongCount: Bool; var duplicate: Bool }
+        let stored = try Self.withDatabase { database in
+            try database.write { db -> Stored in
+                try db.execute(sql: "CREATE TABLE w (k TEXT PRIMARY KEY, i INTEGER, r REAL, b BLOB, n TEXT)")
+                let sql = "INSERT INTO w (k, i, r, b, n) VALUES (?, ?, ?, ?, ?)"
+                try SQLiteWrite.execute(db, sql: sql, ["é\u{1F600}".databaseValue, Int64.max.databaseValue, 2.5.databaseValue, Data([0, 255]).databaseValue, .null])
+                var duplicate = false
+                do {
+                    try SQLiteWrite.execute(db, sql: sql, ["é\u{1F600}".databaseValue, 1.databaseValue, 0.0.databaseValue, Data().databaseValue, .null])
+                } catch {
+                    duplicate = true
+                }
+                var wrongCount = false
+                do { try SQLiteWrite.execute(db, sql: sql, ["x".databaseValue]) } catch StorageError.invalid { wrongCount = true }
+                try SQLiteWrite.execute(db, sql: sql, ["b".databaseValue, (-1).databaseValue, DatabaseValue.null, DatabaseValue.null, "n".databaseValue])
+                try SQLiteWrite.execute(db, sql: "UPDATE w SET i = ? WHERE k = ?", [7.databaseValue, "b".databaseValue])
+                let rows = try String.fetchAll(db, sql: "SELECT k || '|' || quote(i) || '|' || quote(r) || '|' || quote(b) || '|' || quote(n) FROM w ORDER BY k")
+                return Stored(rows: rows, wrongCount: wrongCount, duplicate: duplicate)
+            }
+        }
+        #expect(stored.duplicate)
+        #expect(stored.wrongCount)
+        #expect(stored.rows == ["b|7|NULL|NULL|'n'", "é\u{1F600}|9223372036854775807|2.5|X'00FF'|NULL"])
     }
 }

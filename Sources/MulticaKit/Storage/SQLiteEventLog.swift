@@ -25,29 +25,31 @@ public final class SQLiteEventLog: EventLog {
             order.append(event.workspaceID)
         }
         // The payload is bound as bytes and stored as TEXT without any re-encoding.
-        let insert = try db.cachedStatement(sql: """
+        let insert = """
             INSERT INTO event (workspace_id, seq, id, type, actor_type, actor_id, ts, synthetic, payload)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
-            """)
+            """
         var envelopes: [EventEnvelope] = []
         envelopes.reserveCapacity(events.count)
         for event in events {
             let seq = heads[event.workspaceID, default: 0] + 1
             heads[event.workspaceID] = seq
-            try insert.execute(arguments: [
-                event.workspaceID, seq, event.id, event.type.rawValue, event.actorType.rawValue, event.actorID,
-                StorageClock.millis(event.timestamp), event.synthetic, Data(event.payload.bytes),
+            try SQLiteWrite.execute(db, sql: insert, [
+                event.workspaceID.databaseValue, seq.databaseValue, event.id.databaseValue,
+                event.type.rawValue.databaseValue, event.actorType.rawValue.databaseValue, event.actorID.databaseValue,
+                StorageClock.millis(event.timestamp).databaseValue, event.synthetic.databaseValue,
+                Data(event.payload.bytes).databaseValue,
             ])
             var envelope = event.sequenced(seq)
             envelope.timestamp = StorageClock.truncate(event.timestamp)
             envelopes.append(envelope)
         }
-        let cursor = try db.cachedStatement(sql: """
+        let cursor = """
             INSERT INTO event_cursor (workspace_id, head_seq) VALUES (?, ?)
             ON CONFLICT(workspace_id) DO UPDATE SET head_seq = excluded.head_seq
-            """)
+            """
         for workspace in order {
-            try cursor.execute(arguments: [workspace, heads[workspace]])
+            try SQLiteWrite.execute(db, sql: cursor, [workspace.databaseValue, heads[workspace, default: 0].databaseValue])
         }
         return envelopes
     }

@@ -16,16 +16,6 @@ extension ColumnValue {
     }
 }
 
-extension StatementArguments {
-    /// Positional arguments from values already converted. `StatementArguments(values)`
-    /// would resolve to GRDB's failable `[Any]` initializer, which casts every value
-    /// back dynamically (2% of the server's CPU under `PUT /api/issues/{id}`), and an
-    /// optional result the compiler accepts where `execute` takes `StatementArguments?`.
-    static func positional(_ values: [DatabaseValue]) -> StatementArguments {
-        StatementArguments(values.lazy)
-    }
-}
-
 extension StoredRecord {
     static func insert(_ record: Self, _ db: Database) throws {
         let cols = [("id", ColumnValue.text(record.id))] + record.columns
@@ -34,16 +24,14 @@ extension StoredRecord {
         // Cached, like the reads: a record's column list is fixed, so each table has one
         // INSERT and one UPDATE per `keeping` set, and compiling them was a tenth of a
         // unit of work.
-        try db.cachedStatement(sql: "INSERT INTO \"\(table)\" (\(names)) VALUES (\(marks))")
-            .execute(arguments: .positional(cols.map { $0.1.databaseValue }))
+        try SQLiteWrite.execute(db, sql: "INSERT INTO \"\(table)\" (\(names)) VALUES (\(marks))", cols.map { $0.1.databaseValue })
     }
 
     /// Updates every column but those in `keeping`; throws `.notFound` when no row has the id.
     static func update(_ record: Self, keeping: Set<String> = [], _ db: Database) throws {
         let cols = record.columns.filter { !keeping.contains($0.0) }
         let assignments = cols.map { "\"\($0.0)\" = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?")
-            .execute(arguments: .positional(cols.map { $0.1.databaseValue } + [record.id.databaseValue]))
+        try SQLiteWrite.execute(db, sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?", cols.map { $0.1.databaseValue } + [record.id.databaseValue])
         if db.changesCount == 0 { throw StorageError.notFound("\(table) \(record.id)") }
     }
 
@@ -52,8 +40,10 @@ extension StoredRecord {
     static func update(_ record: Self, keeping: Set<String>, ifVersion version: Int, _ db: Database) throws -> Bool {
         let cols = record.columns.filter { !keeping.contains($0.0) }
         let assignments = cols.map { "\"\($0.0)\" = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ? AND version = ?")
-            .execute(arguments: .positional(cols.map { $0.1.databaseValue } + [record.id.databaseValue, version.databaseValue]))
+        try SQLiteWrite.execute(
+            db, sql: "UPDATE \"\(table)\" SET \(assignments) WHERE id = ? AND version = ?",
+            cols.map { $0.1.databaseValue } + [record.id.databaseValue, version.databaseValue]
+        )
         return db.changesCount > 0
     }
 
