@@ -58,7 +58,7 @@ struct EventRoutes {
             let prefix = isBatch ? "[\(index)]." : ""
             events.append(try Self.parse(Array(bytes[range]), fieldPrefix: prefix, actor: caller))
         }
-        let workspaces = Set(events.map(\.workspaceID))
+        let workspaces = events.count == 1 ? [events[0].workspaceID] : Array(Set(events.map { $0.workspaceID }))
         if workspaces.contains(""), !caller.isAdmin {
             throw APIError.forbidden("only a server admin may publish events of no workspace")
         }

@@ -24,7 +24,7 @@ struct SocketEventPublisher: SocketPublishing {
             return completion(Self.reply(error))
         }
         publisher.submit({ unit in
-            try unit.requireMemberships(of: CollectionOfOne(event.workspaceID), caller)
+            try unit.requireMemberships(of: [event.workspaceID], caller)
             unit.append(event)
         }, pacedBy: identity.workspaceID) { result in
             switch result {

@@ -15,10 +15,16 @@ extension UnitOfWork {
 
     /// The caller's memberships of every workspace in `workspaces` (`""` excluded), or
     /// 403 if one is missing; one read for all of them (a batch of events).
-    func requireMemberships(of workspaces: some Collection<String>, _ caller: Principal) throws {
+    func requireMemberships(of workspaces: [String], _ caller: Principal) throws {
+        // Concrete and without a filtered copy for the usual single workspace: the generic
+        // version's filter was 1.3% of the server's CPU under pipelined socket publishing.
+        if workspaces.count == 1 {
+            guard try workspaces[0].isEmpty || isMember(user: caller.userID, ofAll: workspaces) else { throw APIError.notMember }
+            return
+        }
         let wanted = workspaces.filter { !$0.isEmpty }
         guard !wanted.isEmpty else { return }
-        guard try isMember(user: caller.userID, ofAll: Array(wanted)) else { throw APIError.notMember }
+        guard try isMember(user: caller.userID, ofAll: wanted) else { throw APIError.notMember }
     }
 
     /// The caller's membership, which must have one of `roles`, or 403.

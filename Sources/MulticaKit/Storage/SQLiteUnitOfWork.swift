@@ -78,7 +78,8 @@ final class SQLiteUnitOfWork: UnitOfWork {
 
     func isMember(user: String, ofAll workspaces: [String]) throws -> Bool {
         try sql {
-            for workspace in Set(workspaces) where memberships?.contains(user: user, workspace: workspace) != true {
+            for workspace in workspaces.count == 1 ? workspaces : Array(Set(workspaces))
+            where memberships?.contains(user: user, workspace: workspace) != true {
                 guard try SQLiteReads.isMember(db, workspace: workspace, user: user) else { return false }
                 memberships?.insert(user: user, workspace: workspace)
             }
