@@ -145,8 +145,9 @@ final class SQLiteUnitOfWork: UnitOfWork {
 
     func updateIssue(_ issue: Issue) throws -> Issue {
         try sql {
-            let updated = try Issue.require(db, id: issue.id).revised(by: issue)
-            try Issue.update(updated, keeping: ["workspace_id", "created_at"], db)
+            let stored = try Issue.require(db, id: issue.id)
+            let updated = try stored.revised(by: issue)
+            try Issue.update(updated, keeping: Self.issueColumnsKept(updated, stored), db)
             return updated
         }
     }
@@ -156,12 +157,27 @@ final class SQLiteUnitOfWork: UnitOfWork {
             let updated = try stored.revised(by: issue)
             // Guarded by the version read: a stale `stored` updates nothing, and then the
             // row is read again as `updateIssue(_:)` does.
-            guard try Issue.update(updated, keeping: ["workspace_id", "created_at"], ifVersion: stored.version, db) else {
+            guard try Issue.update(updated, keeping: Self.issueColumnsKept(updated, stored), ifVersion: stored.version, db) else {
                 return try updateIssue(issue)
             }
             return updated
         }
     }
+
+    /// The issue columns an update leaves out: never `workspace_id` and `created_at`, and
+    /// the indexed ones too while they keep their stored value. SQLite rewrites the index
+    /// entries of every column an UPDATE sets, even to the same value: three more dirty
+    /// pages in each commit's WAL for a change of title. Either way the row ends the same,
+    /// and there are two statements to cache, not one per combination of fields.
+    private static func issueColumnsKept(_ updated: Issue, _ stored: Issue) -> Set<String> {
+        let indexedUnchanged = updated.status == stored.status && updated.assigneeID == stored.assigneeID
+            && updated.parentIssueID == stored.parentIssueID
+        return indexedUnchanged ? issueKeptWithIndexes : issueKept
+    }
+
+    private static let issueKept: Set<String> = ["workspace_id", "created_at"]
+    /// `issueKept` and the columns of the issue indexes (`StorageSchema`) but `workspace_id`.
+    private static let issueKeptWithIndexes = issueKept.union(["status", "assignee_id", "parent_issue_id"])
 
     func deleteIssue(id: String) throws -> Issue {
         try sql { try Issue.delete(db, id: id) }
