@@ -155,4 +155,22 @@ struct SQLiteRecordRowTests {
         #expect(stored.wrongCount)
         #expect(stored.rows == ["b|7|NULL|NULL|'n'", "é\u{1F600}|9223372036854775807|2.5|X'00FF'|NULL"])
     }
+
+    /// Reads in table order take a shortcut past the name lookup; reads out of order, in
+    /// another case, or of a repeated name still answer what the lookup answers (the
+    /// leftmost column of that name).
+    @Test func readsInAnyOrderFindTheLeftmostColumnOfTheirName() throws {
+        let read = try Self.withDatabase { database in
+            try database.read { db -> [Int64?] in
+                let cursor = try SQLiteRecordCursor(db, sql: "SELECT 1 AS a, 2 AS dup, 3 AS dup, 4 AS b, 5 AS Mixed", arguments: [])
+                let row = try #require(try cursor.next())
+                return [
+                    try row.optionalInteger("a"), try row.optionalInteger("dup"), try row.optionalInteger("dup"),
+                    try row.optionalInteger("b"), try row.optionalInteger("mixed"), try row.optionalInteger("a"),
+                    try row.optionalInteger("b"), try row.optionalInteger("none"), try row.optionalInteger("dup"),
+                ]
+            }
+        }
+        #expect(read == [1, 2, 2, 4, 5, 1, 4, nil, 2])
+    }
 }

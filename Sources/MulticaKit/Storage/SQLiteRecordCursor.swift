@@ -30,6 +30,8 @@ final class SQLiteRecordCursor: DatabaseCursor {
     let _statement: Statement
     var _isDone = false
     private let columns: SQLiteColumnIndex
+    /// Where the next column read is expected (`SQLiteColumnIndex.position(of:expected:)`).
+    fileprivate var nextColumn: Int32 = 0
 
     /// Steps `db`'s cached statement for `sql`.
     convenience init(_ db: Database, sql: String, arguments: StatementArguments) throws {
@@ -51,7 +53,8 @@ final class SQLiteRecordCursor: DatabaseCursor {
     }
 
     func _element(sqliteStatement: SQLiteStatement) -> SQLiteRecordRow {
-        SQLiteRecordRow(cursor: self, statement: sqliteStatement, columns: columns)
+        nextColumn = 0
+        return SQLiteRecordRow(cursor: self, statement: sqliteStatement, columns: columns)
     }
 }
 
@@ -61,6 +64,9 @@ final class SQLiteRecordCursor: DatabaseCursor {
 final class SQLiteColumnIndex: Sendable {
     let names: [String]
     private let positions: [String: Int32]
+    /// Whether the name at each position is the leftmost of its (case-insensitive) kind,
+    /// so that finding it there is what the dictionary would answer.
+    private let leftmost: [Bool]
 
     private init(names: [String]) {
         self.names = names
@@ -69,10 +75,25 @@ final class SQLiteColumnIndex: Sendable {
             positions[name.lowercased()] = Int32(offset)
         }
         self.positions = positions
+        leftmost = names.enumerated().map { positions[$0.element.lowercased()] == Int32($0.offset) }
     }
 
     func position(of column: String) -> Int32? {
         positions[column] ?? positions[column.lowercased()]
+    }
+
+    /// `position(of:)`, trying `expected` first and moving it past the answer: records
+    /// read their columns in table order, so a name compare (short names are inline
+    /// strings) replaces a hashed lookup for almost every read.
+    func position(of column: String, expected: inout Int32) -> Int32? {
+        let hint = Int(expected)
+        if hint < names.count, leftmost[hint], names[hint] == column {
+            expected += 1
+            return Int32(hint)
+        }
+        guard let found = position(of: column) else { return nil }
+        expected = found + 1
+        return found
     }
 
     /// Bounded by the number of distinct SELECTs in `Storage` (a few dozen).
@@ -112,7 +133,7 @@ struct SQLiteRecordRow: RecordRow {
     /// The named column's cell; nil when the result has no such column (reads as NULL,
     /// as `RecordRow` promises) or its value is NULL.
     private func cell(_ column: String) -> Cell? {
-        columns.position(of: column).flatMap(cell(at:))
+        columns.position(of: column, expected: &cursor.nextColumn).flatMap(cell(at:))
     }
 
     private func cell(at position: Int32) -> Cell? {
