@@ -66,6 +66,10 @@ struct UnitOfWorkTests {
             let final = try await alice.expect(200, "GET", "/api/issues/\(issue)")
             #expect(final.string("title") == "b" && final.string("status") == "done" && final.string("assignee_id") == "bob")
             #expect(final["version"]?.intValue == 5)
+            // Each answer is the object its event carries (one encoding serves both).
+            let events = try await alice.events(workspace)
+            #expect(events.first { $0.type == .issueCreated }?.payloadJSON["issue"]?.string("title") == "start")
+            #expect(events.last { $0.type == .issueUpdated }?.payloadJSON["issue"] == final)
         }
     }
 

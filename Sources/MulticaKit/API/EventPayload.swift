@@ -12,4 +12,16 @@ enum EventPayload {
         out.append(UInt8(ascii: "}"))
         return RawJSONObject(trusted: out)
     }
+
+    /// `{"key": json}` for a value the caller has encoded with `JSONCoding` already, so a
+    /// route that answers with the same object encodes it once.
+    static func make(_ key: String, encoded json: [UInt8]) -> RawJSONObject {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(json.count + key.utf8.count + 4)
+        JSONString.append(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: json)
+        out.append(UInt8(ascii: "}"))
+        return RawJSONObject(trusted: out)
+    }
 }

@@ -135,7 +135,7 @@ struct IssueRoutes {
         )
         try body.apply(to: &draft)
         let valid = draft
-        let issue = try await api.unit { unit in
+        let (issue, json) = try await api.unit { unit in
             _ = try unit.member(of: workspace, caller)
             try Self.validateReferences(valid, in: unit)
             let issue = try unit.createIssue(
@@ -147,13 +147,14 @@ struct IssueRoutes {
                     position: body.position.isPresent ? valid.position : nil, dueDate: valid.dueDate
                 )
             )
+            let json = try JSONCoding.encode(issue)
             let batch = EventBatch(unit, workspace: workspace, by: caller)
-            try batch.add(.issueCreated, [("issue", issue)])
+            batch.add(.issueCreated, payload: EventPayload.make("issue", encoded: json))
             try batch.add(inbox: try unit.tasks.store(InboxService.issueCreated(issue, actor: caller.userID)))
             try unit.tasks.issueChanged(from: nil, to: issue, into: batch)
-            return issue
+            return (issue, json)
         }
-        return try JSONResponse.versioned(issue, status: .created)
+        return JSONResponse.versioned(issue, encoded: json, status: .created)
     }
 
     private func update(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {
@@ -161,7 +162,7 @@ struct IssueRoutes {
         let id = try context.parameters.require("id")
         let precondition = try IfMatch.parse(request)
         let body = try await RequestBody.decode(Body.self, from: request)
-        let issue = try await api.unit { unit in
+        let (issue, json) = try await api.unit { unit in
             // The current issue is read in the same transaction as the write, so the
             // fields this body leaves out keep their latest values (no lost update).
             let (old, _) = try unit.issue(id, for: caller)
@@ -176,13 +177,15 @@ struct IssueRoutes {
                 try Self.validateReferences(draft, in: unit)
             }
             let issue = try unit.updateIssue(draft, stored: old)
+            // Encoded once, for the event and the answer.
+            let json = try JSONCoding.encode(issue)
             let batch = EventBatch(unit, workspace: issue.workspaceID, by: caller)
-            try batch.add(.issueUpdated, [("issue", issue)])
+            batch.add(.issueUpdated, payload: EventPayload.make("issue", encoded: json))
             try batch.add(inbox: try unit.tasks.store(InboxService.issueUpdated(from: old, to: issue, actor: caller.userID)))
             try unit.tasks.issueChanged(from: old, to: issue, into: batch)
-            return issue
+            return (issue, json)
         }
-        return try JSONResponse.versioned(issue)
+        return JSONResponse.versioned(issue, encoded: json)
     }
 
     private func delete(_ request: Request, _ context: MulticaRequestContext) async throws -> Response {

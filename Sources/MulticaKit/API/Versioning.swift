@@ -67,7 +67,12 @@ extension APIError {
 extension JSONResponse {
     /// The object as JSON with its `ETag`.
     static func versioned<T: Versioned>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        var response = try encode(value, status: status)
+        versioned(value, encoded: try JSONCoding.encode(value), status: status)
+    }
+
+    /// `value` as `json`, its `JSONCoding` encoding made earlier (for its event too).
+    static func versioned<T: Versioned>(_ value: T, encoded json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var response = bytes(json, status: status)
         response.headers[.eTag] = "\"\(value.version)\""
         return response
     }

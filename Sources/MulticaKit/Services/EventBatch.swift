@@ -22,9 +22,11 @@ struct EventBatch {
     }
 
     func add(_ type: EventType, _ members: [(String, any Encodable)]) throws {
-        unit.append(
-            NewEvent(type: type, workspaceID: workspace, actorType: actorType, actorID: actorID, payload: try EventPayload.make(members))
-        )
+        add(type, payload: try EventPayload.make(members))
+    }
+
+    func add(_ type: EventType, payload: RawJSONObject) {
+        unit.append(NewEvent(type: type, workspaceID: workspace, actorType: actorType, actorID: actorID, payload: payload))
     }
 
     /// One `inbox:new` {item} per stored item.
