@@ -14,7 +14,7 @@ enum ServeCommand {
         let level = Logger.Level(rawValue: flags.string("log-level") ?? "info") ?? .info
         let json = flags.string("log-format") == "json"
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : TextLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
