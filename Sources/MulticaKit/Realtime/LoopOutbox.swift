@@ -20,42 +20,8 @@ final class LoopOutbox: Sendable {
     private struct State: Sendable {
         var pending: [Delivery] = []
         var scheduled = false
-        /// When the last drain started.
-        var lastDrain = NIODeadline.distantPast
-        /// How long the last drain took (its writes and flushes).
-        var lastCost = TimeAmount.zero
+        var timing = DrainSchedule()
     }
-
-    /// Drains of one loop start at least this far apart. An idle loop drains at once
-    /// (a paced stream pays nothing); a busy one gathers what commits meanwhile, so
-    /// events from many single-event requests still reach each socket as one write.
-    /// 3 ms: at 100 sockets and 4 publishing connections (compare.sh's case, runs
-    /// alternated) a delivered frame cost 4.1 µs at 1.5 ms, 3.5 at 3 ms and 3.2 at 5 ms,
-    /// for a p50 of 2.0, 2.5–2.8 and 3.3–3.9 ms (p99 10–13 ms at all three, with one
-    /// run at 21). 0.5 ms had cost 4.2 against 3.4 at 1.5. Past 3 ms the saving
-    /// shrinks while every event of a busy room waits longer.
-    static let minimumDrainInterval = TimeAmount.milliseconds(3)
-
-    /// ...and at least this many times the last drain's own duration apart. A drain to
-    /// many sockets costs one `writev` per socket whatever it carries, so when drains
-    /// are expensive the loop spends the gap answering the requests that publish, and
-    /// the next drain carries all their events in that one write per socket: with one
-    /// event per HTTP request and 1,000 sockets, a drain of one event took as long as a
-    /// drain of forty. Bounded: a drain of 1,000 sockets takes a few milliseconds, so an
-    /// event waits at most a few times that; the delivery backlog still holds commits
-    /// back when outboxes fall behind. Why 4: with pacing the kernel buffers no longer
-    /// fill, so the gap is what gathers events; at 1,000 sockets and 4 publishing
-    /// connections, 2 cost 1.9 µs per delivered frame (compare.sh) and 4 cost 1.1, for
-    /// a delivery p99 of 200 ms instead of 120 behind a generator that reads 600,000
-    /// frames a second. A paced stream is unaffected: its loop is idle.
-    static let drainCostFactor: Int64 = 4
-
-    /// ...but never further apart than this. The cost is wall time, so a drain whose
-    /// thread was preempted (a loaded machine, a CI run starting every suite at once)
-    /// would otherwise hold the loop's next drain back for four times the preemption,
-    /// and the room's readers would see a pause of seconds. A drain to 1,000 sockets
-    /// costs a few milliseconds, so 50 ms leaves the measured cases as they were.
-    static let maximumDrainInterval = TimeAmount.milliseconds(50)
 
     let loop: any EventLoop
     private let state = Mutex(State())
@@ -76,17 +42,14 @@ final class LoopOutbox: Sendable {
         state.withLock { $0.pending.append(delivery) }
     }
 
-    /// Wakes the loop to drain what is queued, unless a drain is already due.
+    /// Wakes the loop to drain what is queued, unless a drain is already due; when
+    /// the drain starts is `DrainSchedule`'s choice.
     func schedule() {
         let now = NIODeadline.now()
         let due: NIODeadline? = state.withLock { state in
             guard !state.scheduled, !state.pending.isEmpty else { return nil }
             state.scheduled = true
-            let gap = min(
-                Self.maximumDrainInterval,
-                max(Self.minimumDrainInterval, .nanoseconds(state.lastCost.nanoseconds * Self.drainCostFactor))
-            )
-            return state.lastDrain + gap
+            return state.timing.nextDrain(now: now)
         }
         guard let due else { return }
         if due <= now {
@@ -104,7 +67,7 @@ final class LoopOutbox: Sendable {
             defer {
                 state.pending.removeAll(keepingCapacity: true)
                 state.scheduled = false
-                state.lastDrain = started
+                state.timing.drainStarted(at: started)
             }
             return state.pending
         }
@@ -139,7 +102,7 @@ final class LoopOutbox: Sendable {
         }
         for handler in touched { handler.flushIfNeeded() }
         let cost = NIODeadline.now() - started
-        state.withLock { $0.lastCost = cost }
+        state.withLock { $0.timing.drainTook(cost) }
         metrics.framesDelivered(frames)
         backlog.remove(frames)
     }
