@@ -237,6 +237,32 @@ struct GroupCommitTests {
         }
     }
 
+    /// Units of one group take their seqs from the heads the units before them committed
+    /// (`GroupEventHeads`): dense per workspace across units, past a unit that failed
+    /// halfway through its appends, and on from what the table held before the group.
+    @Test func seqsStayDenseAcrossTheUnitsOfAGroup() async throws {
+        try await withTempDatabase { database in
+            let log = SQLiteEventLog(database: database)
+            _ = try log.append([testEvent("ws_a"), testEvent("ws_a")])
+            let repository = SQLiteRepository(database: database)
+            let twice = testEvent("ws_a")
+            let outcomes = try repository.run([
+                { unit in unit.append(testEvent("ws_a")); return 0 },
+                { unit in unit.append(testEvent("ws_b")); unit.append(testEvent("ws_a")); return 0 },
+                // Its second copy of one event breaks UNIQUE(id) after two inserts.
+                { unit in unit.append(testEvent("ws_a")); unit.append(twice); unit.append(twice); return 0 },
+                { unit in unit.append(testEvent("ws_b")); unit.append(testEvent("ws_a")); return 0 },
+            ])
+            let seqs = outcomes.map { outcome -> [String]? in
+                if case .committed(_, let events) = outcome { return events.map { "\($0.workspaceID)#\($0.seq)" } }
+                return nil
+            }
+            #expect(seqs == [["ws_a#3"], ["ws_b#1", "ws_a#4"], nil, ["ws_b#2", "ws_a#5"]])
+            #expect(try log.append([testEvent("ws_a"), testEvent("ws_b")]).map(\.seq) == [6, 3])
+            #expect(try await log.events(workspace: "ws_a", since: 0, limit: 10).map(\.seq) == [1, 2, 3, 4, 5, 6])
+        }
+    }
+
     /// A group of one unit runs without a savepoint: when it throws, the transaction is
     /// rolled back, so neither its rows nor its seq remain, and the next unit takes seq 1.
     @Test func aFailingUnitAloneInItsGroupLeavesNothing() async throws {

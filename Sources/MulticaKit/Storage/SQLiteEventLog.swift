@@ -15,13 +15,20 @@ public final class SQLiteEventLog: EventLog {
     /// returns them with their `seq`. Seqs are read and assigned in that transaction: the
     /// writer is serialized, so every unit sees the head the previous one left, and a
     /// rolled-back unit leaves the cursor as it was (no gap).
-    static func append(_ events: [NewEvent], in db: Database) throws -> [EventEnvelope] {
+    ///
+    /// `known`: the heads that earlier units of the same group committed (nil for a
+    /// group of one).
+    static func append(_ events: [NewEvent], in db: Database, known: GroupEventHeads? = nil) throws -> [EventEnvelope] {
         var heads: [String: Int64] = [:]
         var order: [String] = []
         for event in events where heads[event.workspaceID] == nil {
-            heads[event.workspaceID] = try SQLiteRecordCursor.firstInteger(
-                db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [event.workspaceID]
-            ) ?? 0
+            if let head = known?.head(of: event.workspaceID) {
+                heads[event.workspaceID] = head
+            } else {
+                heads[event.workspaceID] = try SQLiteRecordCursor.firstInteger(
+                    db, sql: "SELECT head_seq FROM event_cursor WHERE workspace_id = ?", arguments: [event.workspaceID]
+                ) ?? 0
+            }
             order.append(event.workspaceID)
         }
         // The payload is bound as bytes and stored as TEXT without any re-encoding.

@@ -35,9 +35,15 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
                     return .commit
                 }
                 let memberships = GroupMemberships()
+                let heads = GroupEventHeads()
                 for body in units {
-                    let outcome = try UnitSavepoint.run(db) { Self.attempt(body, db, memberships: memberships) }
-                    if case .failed = outcome { memberships.forgetAll() }  // what it added is rolled back
+                    let outcome = try UnitSavepoint.run(db) { Self.attempt(body, db, memberships: memberships, heads: heads) }
+                    switch outcome {
+                    case .committed(_, let events):
+                        for event in events { heads.record(event.seq, of: event.workspaceID) }
+                    case .failed:
+                        memberships.forgetAll()  // what it added is rolled back
+                    }
                     outcomes.append(outcome)
                 }
                 return .commit
@@ -46,8 +52,9 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
         }
     }
 
-    private static func attempt(_ body: UnitBody, _ db: Database, memberships: GroupMemberships? = nil) -> UnitOutcome {
-        let unit = SQLiteUnitOfWork(db, memberships: memberships)
+    private static func attempt(_ body: UnitBody, _ db: Database, memberships: GroupMemberships? = nil,
+                                heads: GroupEventHeads? = nil) -> UnitOutcome {
+        let unit = SQLiteUnitOfWork(db, memberships: memberships, heads: heads)
         do {
             let value = try body(unit)
             return .committed(value: value, events: try unit.flushEvents())

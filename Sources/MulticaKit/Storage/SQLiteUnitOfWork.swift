@@ -9,12 +9,15 @@ import GRDB
 final class SQLiteUnitOfWork: UnitOfWork {
     private let db: Database
     private let memberships: GroupMemberships?
+    private let heads: GroupEventHeads?
     private(set) var pending: [NewEvent] = []
 
-    /// `memberships` is shared by the units of one group transaction; nil for a group of one.
-    init(_ db: Database, memberships: GroupMemberships? = nil) {
+    /// `memberships` and `heads` are shared by the units of one group transaction; nil
+    /// for a group of one.
+    init(_ db: Database, memberships: GroupMemberships? = nil, heads: GroupEventHeads? = nil) {
         self.db = db
         self.memberships = memberships
+        self.heads = heads
     }
 
     private func sql<T>(_ body: () throws -> T) throws -> T {
@@ -326,7 +329,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     func flushEvents() throws -> [EventEnvelope] {
         guard !pending.isEmpty else { return [] }
         do {
-            return try SQLiteEventLog.append(pending, in: db)
+            return try SQLiteEventLog.append(pending, in: db, known: heads)
         } catch {
             throw EventAppendFailed(underlying: StorageError.translate(error))
         }
