@@ -16,13 +16,14 @@ public final class SQLiteEventLog: EventLog {
     /// writer is serialized, so every unit sees the head the previous one left, and a
     /// rolled-back unit leaves the cursor as it was (no gap).
     ///
-    /// `known`: the heads that earlier units of the same group committed (nil for a
-    /// group of one).
-    static func append(_ events: [NewEvent], in db: Database, known: GroupEventHeads? = nil) throws -> [EventEnvelope] {
+    /// `group`: the heads that earlier units of the same group committed (nil for a
+    /// group of one). In a group the cursor rows are not written here but once, at the
+    /// group's end (`writeHeads`); alone, the append writes them itself.
+    static func append(_ events: [NewEvent], in db: Database, group: GroupEventHeads? = nil) throws -> [EventEnvelope] {
         var heads: [String: Int64] = [:]
         var order: [String] = []
         for event in events where heads[event.workspaceID] == nil {
-            if let head = known?.head(of: event.workspaceID) {
+            if let head = group?.head(of: event.workspaceID) {
                 heads[event.workspaceID] = head
             } else {
                 heads[event.workspaceID] = try SQLiteRecordCursor.firstInteger(
@@ -51,14 +52,24 @@ public final class SQLiteEventLog: EventLog {
             envelope.timestamp = StorageClock.truncate(event.timestamp)
             envelopes.append(envelope)
         }
+        if group == nil {
+            for workspace in order { try writeHead(heads[workspace, default: 0], of: workspace, in: db) }
+        }
+        return envelopes
+    }
+
+    /// Writes the cursor rows of the heads a group's units committed, inside the group's
+    /// transaction, after its last unit. When this throws, the group fails as a whole.
+    static func writeHeads(_ group: GroupEventHeads, in db: Database) throws {
+        for (workspace, head) in group.all { try writeHead(head, of: workspace, in: db) }
+    }
+
+    private static func writeHead(_ head: Int64, of workspace: String, in db: Database) throws {
         let cursor = """
             INSERT INTO event_cursor (workspace_id, head_seq) VALUES (?, ?)
             ON CONFLICT(workspace_id) DO UPDATE SET head_seq = excluded.head_seq
             """
-        for workspace in order {
-            try SQLiteWrite.execute(db, sql: cursor, [workspace.databaseValue, heads[workspace, default: 0].databaseValue])
-        }
-        return envelopes
+        try SQLiteWrite.execute(db, sql: cursor, [workspace.databaseValue, head.databaseValue])
     }
 
     public func events(workspace: String, since: Int64, limit: Int) async throws -> [EventEnvelope] {

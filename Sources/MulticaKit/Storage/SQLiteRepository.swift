@@ -46,6 +46,7 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
                     }
                     outcomes.append(outcome)
                 }
+                try SQLiteEventLog.writeHeads(heads, in: db)
                 return .commit
             }
             return outcomes

@@ -329,7 +329,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     func flushEvents() throws -> [EventEnvelope] {
         guard !pending.isEmpty else { return [] }
         do {
-            return try SQLiteEventLog.append(pending, in: db, known: heads)
+            return try SQLiteEventLog.append(pending, in: db, group: heads)
         } catch {
             throw EventAppendFailed(underlying: StorageError.translate(error))
         }
