@@ -44,6 +44,16 @@ struct EventModelTests {
         #expect(!EventType.issueCreated.isPersonal)
         #expect(EventType.daemonHeartbeat.isWorkspaceless)
         #expect(EventType.memberRemoved.family == "member")
+        for type in EventType.catalog {
+            #expect(type.isPersonal == (type.family == "inbox"))
+            #expect(type.isWorkspaceless == (type.family == "daemon"))
+        }
+        // A custom family that only begins like a reserved one routes like any other.
+        for raw in ["inboxes:new", "daemons:beat", "inbo:x", "daemo:x"] {
+            let type = try? #require(EventType(rawValue: raw))
+            #expect(type?.isPersonal == false)
+            #expect(type?.isWorkspaceless == false)
+        }
     }
 
     private func sample(payload: String) throws -> EventEnvelope {
@@ -106,6 +116,30 @@ struct EventModelTests {
         #expect(Timestamp.parse("2026-11-29T12:00:00.123Z") == Date(timeIntervalSince1970: 1_795_953_600.123))
         #expect(Timestamp.parse("2026-11-29T13:00:00+01:00") == Date(timeIntervalSince1970: 1_795_953_600))
         #expect(Timestamp.parse("yesterday") == nil)
+    }
+
+    /// The digit-by-digit formatter writes what the padded-string one wrote, before 1970
+    /// (where seconds round down) and up to the year 9999 included.
+    @Test func timestampsMatchThePaddedStringFormatting() {
+        func padded(_ millis: Int64) -> String {
+            let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+            let ms = Int(millis - seconds * 1000)
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            func pad(_ v: Int32, _ width: Int) -> String {
+                let s = String(v)
+                return String(repeating: "0", count: max(0, width - s.count)) + s
+            }
+            return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+                + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
+        }
+        var generator = SystemRandomNumberGenerator()
+        let edges: [Int64] = [0, 1, 999, 1000, -1, -999, -1000, -1001, -62_135_596_800_000, 253_402_300_799_999]
+        let sampled = (0..<2000).map { _ in Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &generator) }
+        for millis in edges + sampled {
+            #expect(Timestamp.format(millisecondsSince1970: millis) == padded(millis), "at \(millis)")
+        }
     }
 
     @Test func identifiersArePrefixedUniqueAndTimeOrdered() {

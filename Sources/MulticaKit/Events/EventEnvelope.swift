@@ -59,7 +59,7 @@ public struct EventEnvelope: Sendable, Hashable {
         out.append(contentsOf: #","actor_id":"#.utf8)
         JSONString.append(actorID, to: &out)
         out.append(contentsOf: #","ts":""#.utf8)
-        out.append(contentsOf: Timestamp.format(timestamp).utf8)
+        Timestamp.append(millisecondsSince1970: Int64((timestamp.timeIntervalSince1970 * 1000).rounded(.down)), to: &out)
         out.append(contentsOf: #"","synthetic":"#.utf8)
         out.append(contentsOf: (synthetic ? "true" : "false").utf8)
         out.append(contentsOf: #","payload":"#.utf8)

@@ -26,10 +26,19 @@ public struct EventType: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public var isCatalog: Bool { Self.catalogNames.contains(rawValue) }
 
     /// `inbox:*` events go only to their recipient (routing rule 2).
-    public var isPersonal: Bool { family == "inbox" }
+    public var isPersonal: Bool { hasFamily("inbox") }
 
     /// `daemon:*` events carry no tenant data and have no workspace (routing rule 3).
-    public var isWorkspaceless: Bool { family == "daemon" }
+    public var isWorkspaceless: Bool { hasFamily("daemon") }
+
+    /// `family == name`, without building `family` (routing asks twice per event).
+    private func hasFamily(_ name: StaticString) -> Bool {
+        let family = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        var raw = rawValue.utf8.makeIterator()
+        for byte in family where raw.next() != byte { return false }
+        let next = raw.next()
+        return next == nil || next == UInt8(ascii: ":")
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
