@@ -263,6 +263,60 @@ struct GroupCommitTests {
         }
     }
 
+    /// A unit that only checks a membership and appends one event runs without a
+    /// savepoint; when its one INSERT is refused, nothing of it remains and the group goes
+    /// on. Units that write rows, or append several events, still get one.
+    @Test func unitsWithoutASavepointFailAloneToo() async throws {
+        try await withTempDatabase { database in
+            let repository = SQLiteRepository(database: database)
+            let (workspace, _) = try await repository.write { try $0.createWorkspace(name: "A", slug: "a", description: nil, ownerUserID: "u1") }
+            let owner = Principal(userID: "u1", email: nil, name: nil, isAdmin: false)
+            let taken = testEvent(workspace.id)
+            let outcomes = try repository.run([
+                { unit in try unit.requireMemberships(of: [workspace.id], owner); unit.append(taken); return 0 },
+                // The same event id again: UNIQUE(id) refuses the INSERT.
+                { unit in try unit.requireMemberships(of: [workspace.id], owner); unit.append(taken); return 0 },
+                { unit in try unit.requireMemberships(of: [workspace.id], owner); unit.append(testEvent(workspace.id)); return 0 },
+                { unit in
+                    _ = try unit.createWorkspace(name: "B", slug: "b", description: nil, ownerUserID: "u1")
+                    unit.append(testEvent(workspace.id))
+                    throw Refused()
+                },
+                { unit in try unit.requireMemberships(of: [workspace.id], owner); unit.append(testEvent(workspace.id)); return 0 },
+            ])
+            let seqs = outcomes.map { outcome -> [Int64]? in
+                if case .committed(_, let events) = outcome { return events.map(\.seq) }
+                return nil
+            }
+            #expect(seqs == [[1], nil, [2], nil, [3]])
+            #expect(try await repository.workspaces(forUser: "u1").map(\.slug) == ["a"])
+            #expect(try await SQLiteEventLog(database: database).events(workspace: workspace.id, since: 0, limit: 10).map(\.seq) == [1, 2, 3])
+        }
+    }
+
+    /// A unit that ends without its savepoint having changed a row besides its one event
+    /// fails the whole group instead of committing half of itself.
+    @Test func aWriteWithoutTheSavepointFailsTheGroup() async throws {
+        try await withTempDatabase { database in
+            for (index, outcome) in [UnitOutcome.committed(value: 0, events: []), .failed(Refused())].enumerated() {
+                let thrown = try database.pool.write { db -> (any Error)? in
+                    let savepoint = UnitSavepoint(db)
+                    try db.execute(sql: "INSERT INTO user (id, created_at) VALUES (?, '2026-01-01T00:00:00.000Z')", arguments: ["sneaky\(index)"])
+                    do { try savepoint.finish(outcome) } catch { return error }
+                    return nil
+                }
+                #expect(thrown != nil)
+            }
+            try database.pool.write { db in
+                let savepoint = UnitSavepoint(db)
+                try savepoint.open()
+                try db.execute(sql: "INSERT INTO user (id, created_at) VALUES ('guarded', '2026-01-01T00:00:00.000Z')")
+                try savepoint.finish(.failed(Refused()))
+                #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM user WHERE id = 'guarded'") == 0)
+            }
+        }
+    }
+
     /// A group of one unit runs without a savepoint: when it throws, the transaction is
     /// rolled back, so neither its rows nor its seq remain, and the next unit takes seq 1.
     @Test func aFailingUnitAloneInItsGroupLeavesNothing() async throws {

@@ -37,7 +37,9 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
                 let memberships = GroupMemberships()
                 let heads = GroupEventHeads()
                 for body in units {
-                    let outcome = try UnitSavepoint.run(db) { Self.attempt(body, db, memberships: memberships, heads: heads) }
+                    let savepoint = UnitSavepoint(db)
+                    let outcome = Self.attempt(body, db, memberships: memberships, heads: heads, savepoint: savepoint)
+                    try savepoint.finish(outcome)
                     switch outcome {
                     case .committed(_, let events):
                         for event in events { heads.record(event.seq, of: event.workspaceID) }
@@ -54,8 +56,8 @@ public final class SQLiteRepository: Repository, TransactionalBackend {
     }
 
     private static func attempt(_ body: UnitBody, _ db: Database, memberships: GroupMemberships? = nil,
-                                heads: GroupEventHeads? = nil) -> UnitOutcome {
-        let unit = SQLiteUnitOfWork(db, memberships: memberships, heads: heads)
+                                heads: GroupEventHeads? = nil, savepoint: UnitSavepoint? = nil) -> UnitOutcome {
+        let unit = SQLiteUnitOfWork(db, memberships: memberships, heads: heads, savepoint: savepoint)
         do {
             let value = try body(unit)
             return .committed(value: value, events: try unit.flushEvents())

@@ -10,24 +10,39 @@ final class SQLiteUnitOfWork: UnitOfWork {
     private let db: Database
     private let memberships: GroupMemberships?
     private let heads: GroupEventHeads?
+    private let savepoint: UnitSavepoint?
     private(set) var pending: [NewEvent] = []
 
-    /// `memberships` and `heads` are shared by the units of one group transaction; nil
-    /// for a group of one.
-    init(_ db: Database, memberships: GroupMemberships? = nil, heads: GroupEventHeads? = nil) {
+    /// `memberships` and `heads` are shared by the units of one group transaction, and
+    /// `savepoint` is the unit's own in it; all nil for a group of one.
+    init(_ db: Database, memberships: GroupMemberships? = nil, heads: GroupEventHeads? = nil,
+         savepoint: UnitSavepoint? = nil) {
         self.db = db
         self.memberships = memberships
         self.heads = heads
+        self.savepoint = savepoint
     }
 
+    /// Runs statements that may change rows: the unit's savepoint is taken first.
     private func sql<T>(_ body: () throws -> T) throws -> T {
+        do {
+            try savepoint?.open()
+            return try body()
+        } catch {
+            throw StorageError.translate(error)
+        }
+    }
+
+    /// Runs statements that only read, which need no savepoint. Only for methods that
+    /// cannot write: a write here would make the group fail (see `UnitSavepoint`).
+    private func read<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw StorageError.translate(error) }
     }
 
     // MARK: - Workspaces and members
 
     func workspace(id: String) throws -> Workspace? {
-        try sql { try Workspace.fetchOne(db, id: id) }
+        try read { try Workspace.fetchOne(db, id: id) }
     }
 
     func createWorkspace(name: String, slug: String, description: String?, ownerUserID: String) throws -> (Workspace, Member) {
@@ -58,15 +73,15 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func members(workspace: String) throws -> [Member] {
-        try sql { try SQLiteReads.members(db, workspace: workspace) }
+        try read { try SQLiteReads.members(db, workspace: workspace) }
     }
 
     func member(id: String) throws -> Member? {
-        try sql { try Member.fetchOne(db, id: id) }
+        try read { try Member.fetchOne(db, id: id) }
     }
 
     func membership(workspace: String, user: String) throws -> Member? {
-        try sql { try SQLiteReads.membership(db, workspace: workspace, user: user) }
+        try read { try SQLiteReads.membership(db, workspace: workspace, user: user) }
     }
 
     /// One indexed lookup per workspace: in-process, so no round trip to save, and the
@@ -80,7 +95,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func isMember(user: String, ofAll workspaces: [String]) throws -> Bool {
-        try sql {
+        try read {
             for workspace in workspaces.count == 1 ? workspaces : Array(Set(workspaces))
             where memberships?.contains(user: user, workspace: workspace) != true {
                 guard try SQLiteReads.isMember(db, workspace: workspace, user: user) else { return false }
@@ -118,11 +133,11 @@ final class SQLiteUnitOfWork: UnitOfWork {
     // MARK: - Issues and comments
 
     func issue(id: String) throws -> Issue? {
-        try sql { try Issue.fetchOne(db, id: id) }
+        try read { try Issue.fetchOne(db, id: id) }
     }
 
     func issues(workspace: String, status: IssueStatus?, assignee: String?, limit: Int?) throws -> [Issue] {
-        try sql { try SQLiteReads.issues(db, workspace: workspace, status: status, assignee: assignee, limit: limit) }
+        try read { try SQLiteReads.issues(db, workspace: workspace, status: status, assignee: assignee, limit: limit) }
     }
 
     func createIssue(_ draft: NewIssue) throws -> Issue {
@@ -187,7 +202,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func comment(id: String) throws -> Comment? {
-        try sql { try Comment.fetchOne(db, id: id) }
+        try read { try Comment.fetchOne(db, id: id) }
     }
 
     func createComment(_ draft: NewComment) throws -> Comment {
@@ -217,7 +232,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     // MARK: - Agents, inbox, tasks
 
     func agent(id: String) throws -> Agent? {
-        try sql { try Agent.fetchOne(db, id: id) }
+        try read { try Agent.fetchOne(db, id: id) }
     }
 
     func createAgent(_ draft: NewAgent) throws -> Agent {
@@ -245,7 +260,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func inboxItem(id: String) throws -> InboxItem? {
-        try sql { try InboxItem.fetchOne(db, id: id) }
+        try read { try InboxItem.fetchOne(db, id: id) }
     }
 
     func createInboxItem(_ draft: NewInboxItem) throws -> InboxItem {
@@ -270,7 +285,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func task(id: String) throws -> AgentTask? {
-        try sql { try AgentTask.fetchOne(db, id: id) }
+        try read { try AgentTask.fetchOne(db, id: id) }
     }
 
     func enqueueTask(workspace: String, agentID: String, issueID: String, priority: Int) throws -> AgentTask {
@@ -312,11 +327,11 @@ final class SQLiteUnitOfWork: UnitOfWork {
     }
 
     func openTasks(issueID: String) throws -> [AgentTask] {
-        try sql { try SQLiteReads.openTasks(db, issueID: issueID) }
+        try read { try SQLiteReads.openTasks(db, issueID: issueID) }
     }
 
     func activeTaskCount(agentID: String) throws -> Int {
-        try sql { try SQLiteReads.activeTaskCount(db, agentID: agentID) }
+        try read { try SQLiteReads.activeTaskCount(db, agentID: agentID) }
     }
 
     // MARK: - Events
@@ -325,10 +340,12 @@ final class SQLiteUnitOfWork: UnitOfWork {
         pending.append(event)
     }
 
-    /// Writes the unit's events with their `seq` (still inside its savepoint).
+    /// Writes the unit's events with their `seq` (inside its savepoint, which a single
+    /// event's one `INSERT` does not need).
     func flushEvents() throws -> [EventEnvelope] {
         guard !pending.isEmpty else { return [] }
         do {
+            if pending.count > 1 { try savepoint?.open() }
             return try SQLiteEventLog.append(pending, in: db, group: heads)
         } catch {
             throw EventAppendFailed(underlying: StorageError.translate(error))
