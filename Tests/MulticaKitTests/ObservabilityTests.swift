@@ -33,6 +33,10 @@ struct ObservabilityTests {
             #expect(text.contains(#"multica_upgrade_rejections_total{reason="not_member"}"#))
             #expect(text.contains(#"family="custom""#))
             #expect(text.contains("/api/events"), "HTTP requests are counted by route")
+            // Counted and timed by route, method and status, under Hummingbird's names.
+            #expect(text.contains(#"hb_requests{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#))
+            #expect(text.contains(#"http_server_request_duration_count{http_route="/healthz",http_request_method="GET",http_response_status_code="200"}"#))
+            #expect(text.contains(#"http_server_active_requests{http_request_method="GET"}"#))
             #expect(!text.contains(workspace), "a workspace id leaked into a label")
             #expect(!text.contains("metrics-owner"), "a user id leaked into a label")
             await socket.close()

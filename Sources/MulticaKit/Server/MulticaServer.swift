@@ -164,7 +164,7 @@ public final class MulticaServer: Sendable {
 
     func makeRouter() -> Router<MulticaRequestContext> {
         let router = Router(context: MulticaRequestContext.self)
-        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(RequestMetricsMiddleware())
         router.middlewares.add(ErrorMiddleware())
         router.middlewares.add(AuthenticationMiddleware(tokens: tokens, users: repository))
         let api = APIContext(repository: repository, publisher: publisher, eventLog: eventLog, memberships: memberships)
