@@ -1,4 +1,5 @@
 import Dispatch
+import GRDBSQLite
 import Foundation
 import Synchronization
 import Testing
@@ -66,5 +67,20 @@ struct SQLiteInlineReadTests {
             }
         }
         try #require(ok, "the async reads never started")
+    }
+}
+
+/// `multica_sqlite_configure`: when it took effect (it does unless SQLite was already in
+/// use in the process), connections run in multi-thread mode, without a mutex of their
+/// own; when it did not, they keep SQLite's serialized default.
+@Suite("SQLite library settings")
+struct SQLiteLibrarySettingsTests {
+    @Test func connectionsRunInTheModeTheSettingsReport() async throws {
+        try await withTempDatabase { database in
+            let hasMutex = try database.pool.write { db in sqlite3_db_mutex(db.sqliteConnection) != nil }
+            #expect(hasMutex == !SQLiteDatabase.libraryConfigured)
+            let readerHasMutex = try database.readInline { db in sqlite3_db_mutex(db.sqliteConnection) != nil }
+            #expect(readerHasMutex == hasMutex)
+        }
     }
 }

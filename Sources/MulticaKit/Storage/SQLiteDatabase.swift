@@ -1,3 +1,4 @@
+import CSQLiteTuning
 import Foundation
 import GRDB
 
@@ -12,6 +13,7 @@ public final class SQLiteDatabase: Sendable {
     /// Opens (creating if needed) the database at `path`, with its parent directories,
     /// and runs every pending migration.
     public init(path: String, busyTimeout: TimeInterval = 5) throws {
+        _ = Self.libraryConfigured
         self.path = path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -37,6 +39,12 @@ public final class SQLiteDatabase: Sendable {
             throw StorageError.translate(error)
         }
     }
+
+    /// SQLite's process-wide settings (`multica_sqlite_configure`), applied before the
+    /// first connection opens: under pipelined publishing, SQLite's per-call connection
+    /// mutex and its allocation statistics were each a share of the writer's CPU.
+    /// When something initialized SQLite earlier in the process, its defaults stay.
+    static let libraryConfigured: Bool = multica_sqlite_configure() == 0
 
     /// True when a trivial read succeeds (for `/readyz`).
     public func isReachable() async -> Bool {
