@@ -169,12 +169,17 @@ struct DeliveryPacingTests {
                 port: server.port, path: "/ws?workspace_id=\(workspace)&subscribe=false", headers: ["Authorization": "Bearer \(token)"]
             )
             _ = try await publisher.texts(1)  // hello
+            // Spaced frames until one is held: the reader is behind only once its probe has
+            // been out past the lag limit (1 s), and a fast machine commits a fixed burst
+            // before that. 900 stays under the 1,000-unacked limit.
             let filler = String(repeating: "w", count: 4_000)
-            let count = 300
-            for index in 0..<count {
-                try await publisher.send(text: #"{"type":"publish","ref":"r\#(index)","event":{"type":"probe:ws","payload":{"f":"\#(filler)"}}}"#)
+            var count = 0
+            while count < 900, metrics.pacedPublishCount == 0 {
+                try await publisher.send(text: #"{"type":"publish","ref":"r\#(count)","event":{"type":"probe:ws","payload":{"f":"\#(filler)"}}}"#)
+                count += 1
+                try await Task.sleep(for: .milliseconds(10))
             }
-            #expect(await eventually(20) { metrics.pacedPublishCount > 0 })
+            #expect(metrics.pacedPublishCount > 0, "no publish frame was held while the reader was behind")
             try await reader.resumeReading()
             let acks = try await publisher.texts(count, timeout: 60).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
             #expect(acks.map { $0.string("ref") } == (0..<count).map { "r\($0)" }, "acks out of order")
