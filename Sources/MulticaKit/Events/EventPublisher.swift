@@ -11,6 +11,8 @@ import Synchronization
 /// task enqueue a unit and suspend; the writer takes every unit waiting at that moment
 /// and hands them to the backend as one group (group commit: one transaction, one
 /// savepoint per unit), then publishes and resumes each caller with its own result.
+/// A writer that was idle first lets the requests already in flight submit theirs
+/// (`CommitGathering`), so that units arriving together commit together.
 ///
 /// Failure: a unit that throws is rolled back alone by the backend and its caller gets
 /// the error; the other units of the group still commit. If the group's commit itself
@@ -33,6 +35,7 @@ public final class EventPublisher: Sendable {
     private let admission: @Sendable () -> Void
     private let delivery: @Sendable ([EventEnvelope]) -> Void
     private let pacing: (any DeliveryPacing)?
+    private let gathering: CommitGathering
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
@@ -48,13 +51,25 @@ public final class EventPublisher: Sendable {
     ///   - pacing: holds publishers of a workspace back while its sockets are behind
     ///     (the server passes the hub): `unit` answers only once the workspaces of its
     ///     events have room, and `submit(_:pacedBy:completion:)` queues only then.
-    public init(
+    public convenience init(
         backend: any TransactionalBackend, bus: EventBus, logger: Logger = Logger(label: "multica.publisher"),
         admission: @escaping @Sendable () -> Void = {}, delivery: (@Sendable ([EventEnvelope]) -> Void)? = nil,
         pacing: (any DeliveryPacing)? = nil
     ) {
+        self.init(
+            backend: backend, bus: bus, logger: logger, admission: admission, delivery: delivery, pacing: pacing,
+            gathering: .standard
+        )
+    }
+
+    /// - Parameter gathering: what the writer does on waking before its first commit.
+    init(
+        backend: any TransactionalBackend, bus: EventBus, logger: Logger, admission: @escaping @Sendable () -> Void,
+        delivery: (@Sendable ([EventEnvelope]) -> Void)?, pacing: (any DeliveryPacing)?, gathering: CommitGathering
+    ) {
         self.backend = backend
         self.pacing = pacing
+        self.gathering = gathering
         self.bus = bus
         self.logger = logger
         self.admission = admission
@@ -145,16 +160,27 @@ public final class EventPublisher: Sendable {
 
     /// Writer thread only.
     private func drain() {
+        var woken = true
         while true {
-            let group: [Pending] = queue.withLock { queue in
-                let taken = queue.units
-                queue.units.removeAll(keepingCapacity: true)
-                if taken.isEmpty { queue.draining = false }
-                return taken
-            }
+            var group = takeQueued(endingDrainIfEmpty: true)
             guard !group.isEmpty else { return }
             admission()
+            if woken, gathering.gather() > 0 {
+                group.append(contentsOf: takeQueued(endingDrainIfEmpty: false))
+            }
+            woken = false
             commit(group)
+        }
+    }
+
+    /// The units queued now, in submission order; with `endingDrainIfEmpty`, an empty
+    /// queue ends the drain (the next `submit` starts another).
+    private func takeQueued(endingDrainIfEmpty: Bool) -> [Pending] {
+        queue.withLock { queue in
+            let taken = queue.units
+            queue.units.removeAll(keepingCapacity: true)
+            if taken.isEmpty, endingDrainIfEmpty { queue.draining = false }
+            return taken
         }
     }
 
