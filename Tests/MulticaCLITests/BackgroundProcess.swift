@@ -11,15 +11,17 @@ final class BackgroundProcess: Sendable {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ arguments: [String], environment: [String: String]) throws {
+    /// `launcher` runs the binary through another program (`["taskset", "-c", "0"]`).
+    init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("multica-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         outURL = scratch.appendingPathComponent("out")
         errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let command = launcher + [CLI.binary.path] + arguments
         process = try ChildProcess(
-            executable: CLI.binary.path, arguments: arguments, environment: environment,
+            executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
             stdinPath: nil, stdoutPath: outURL.path, stderrPath: errURL.path
         )
     }

@@ -5,6 +5,7 @@ import MulticaKit
 /// `multica serve`: migrate, listen, print how to get started, run until SIGINT/SIGTERM.
 enum ServeCommand {
     static func run(_ context: CommandContext) async throws {
+        EventLoopSizing.fitToProcessorAffinity(environment: context.environment)
         let flags = context.flags
         let listen = flags.string("listen") ?? "127.0.0.1:8080"
         guard let (host, port) = ServerConfiguration.parseListen(listen) else {
