@@ -22,18 +22,16 @@ import NIOCore
 public enum EventLoopSizing {
     /// Must run before anything uses NIO's shared event loop group, once per process
     /// (NIO stops the process when the count is set after first use or twice); `serve`
-    /// calls it first. Returns the number of loops the group will have.
-    @discardableResult
-    public static func fitToProcessorAffinity(environment: [String: String]) -> Int {
+    /// calls it first. Changes nothing when the affinity allows every core.
+    public static func fitToProcessorAffinity(environment: [String: String]) {
         guard environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil,
               let allowed = allowedProcessorCount(), allowed < System.coreCount
-        else { return NIOSingletons.groupLoopCountSuggestion }
+        else { return }
         NIOSingletons.groupLoopCountSuggestion = allowed
-        return allowed
     }
 
     /// How many CPUs this process may run on (`sched_getaffinity`); nil when unknown.
-    public static func allowedProcessorCount() -> Int? {
+    static func allowedProcessorCount() -> Int? {
         #if canImport(Glibc)
         // Room for 4,096 CPUs; the kernel refuses a mask smaller than its own.
         var mask = [UInt64](repeating: 0, count: 64)
