@@ -9,10 +9,10 @@ V=$HOME/.cache/multica-bench-venv; PY=$V/bin/python
 W=$(mktemp -d); OUT=$W/o.jsonl
 ulimit -n 65536 2>/dev/null || true
 export MULTICA_HOME=$W MULTICA_JWT_SECRET=compare-secret-0123456789abcdef0123456789
-mport=$((20000 + RANDOM % 10000)); base=http://127.0.0.1:$mport
-taskset -c 0 "$BIN" serve --listen 127.0.0.1:$mport --db "$W/p.db" --log-level error "$@" >"$W/serve.log" 2>&1 & mpid=$!
+. "$(dirname "$0")/serve-pinned.sh"
+serve_pinned "$BIN" "$W/serve.log" --db "$W/p.db" --log-level error "$@" || exit 1
+mpid=$pid mport=$port
 trap 'kill $mpid 2>/dev/null; wait 2>/dev/null' EXIT
-for i in $(seq 50); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 tok=$("$BIN" token mint --user bench --ttl 2h -q)
 ws=$(curl -fs -X POST "$base/api/workspaces" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
      -d '{"name":"Bench","slug":"bench-o"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')

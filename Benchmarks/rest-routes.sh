@@ -3,9 +3,8 @@
 # writes wrk scripts for the routes of ../shared/bench/rest.sh. `route_args ROUTE` sets the array
 # ARGS to wrk's arguments for healthz, get, post or put. The caller kills $pid when done.
 export MULTICA_HOME=$W MULTICA_JWT_SECRET=rest-bench-secret-0123456789abcdef012345
-port=$((20000 + RANDOM % 20000)); base=http://127.0.0.1:$port
-taskset -c 0 "$BIN" serve --listen 127.0.0.1:$port --db "$W/r.db" --log-level error >"$W/log" 2>&1 & pid=$!
-for i in $(seq 50); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+. "$(dirname "${BASH_SOURCE[0]}")/serve-pinned.sh"
+serve_pinned "$BIN" "$W/log" --db "$W/r.db" --log-level error || exit 1
 tok=$("$BIN" token mint --user bench --ttl 2h -q)
 ws=$(curl -fs -X POST "$base/api/workspaces" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
   -d '{"name":"Rest","slug":"rest"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
