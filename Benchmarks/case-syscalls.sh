@@ -9,7 +9,8 @@
 # the generator on CPU 1. `perf stat` counts the server's write, writev, read and epoll calls, futex
 # waits and context switches over the whole run; with --record OUT it instead samples
 # the server (`perf record -g`, 2999 Hz) into OUT.txt and OUT.reqs (the deliveries), for
-# Benchmarks/profile-diff.py. Needs perf, nats-server and compare.sh's venv ($BENCH_VENV).
+# Benchmarks/profile-diff.py. For multica it also prints its commits, units and loop drains (/metrics).
+# Needs perf, nats-server and compare.sh's venv ($BENCH_VENV).
 set -u
 BIN=$(realpath "$1"); CASE=$2; shift 2
 N=100; K=1000; RATE=100; RECORD=
@@ -51,12 +52,24 @@ else
 fi
 wait $gp
 [ -s "$W/run.jsonl" ] || { echo "case-syscalls.sh: the generator wrote no result:" >&2; tail -5 "$W/gen.log" >&2; exit 1; }
-python3 - "$W/run.jsonl" "$W/stat" "$CASE" "$RECORD" <<'PY'
+: >"$W/metrics"
+[ "$CASE" = nats ] || curl -fs "$base/metrics" >"$W/metrics" 2>/dev/null
+python3 - "$W/run.jsonl" "$W/stat" "$CASE" "$RECORD" "$W/metrics" <<'PY'
 import json, sys
-run, stat, case, record = sys.argv[1:]
+run, stat, case, record, metrics = sys.argv[1:]
 r = json.loads(open(run).read().splitlines()[-1])
 print(f"{case}: {r['delivered']:,} delivered, loss {r['loss']}, {r['server_cpu_s'] / max(1, r['delivered']) * 1e6:.2f} us of server CPU"
       f" per delivery, p50 {r['lat_ms_p50']:.2f} ms, p99 {r['lat_ms_p99']:.2f} ms")
+# multica's own counters (setup's workspace and sockets included): how well the events were coalesced.
+counts = {}
+for line in open(metrics):
+    parts = line.split()
+    if len(parts) == 2 and parts[0] in ("multica_commits_total", "multica_units_committed_total", "multica_loop_drains_total"):
+        counts[parts[0]] = float(parts[1])
+if counts:
+    events = max(1, r.get("events") or 1)
+    print(f"  {counts.get('multica_commits_total', 0):,.0f} commits of {counts.get('multica_units_committed_total', 0):,.0f} units,"
+          f" {counts.get('multica_loop_drains_total', 0):,.0f} loop drains, for {events:,} events")
 span = max(1, r["delivered"])
 if record:
     open(record + ".reqs", "w").write(f"{int(span)}\n")

@@ -31,6 +31,10 @@ struct ObservabilityTests {
                 #expect(text.contains(name), "missing \(name)")
             }
             #expect(text.contains(#"multica_upgrade_rejections_total{reason="not_member"}"#))
+            // How well commits and drains coalesce: at least the emit's commit and drain.
+            for name in ["multica_commits_total", "multica_units_committed_total", "multica_loop_drains_total"] {
+                #expect((Self.value(of: name, in: text) ?? 0) >= 1, "\(name) not counted")
+            }
             #expect(text.contains(#"family="custom""#))
             #expect(text.contains("/api/events"), "HTTP requests are counted by route")
             // Counted and timed by route, method and status, under Hummingbird's names.
@@ -41,5 +45,13 @@ struct ObservabilityTests {
             #expect(!text.contains("metrics-owner"), "a user id leaked into a label")
             await socket.close()
         }
+    }
+
+    /// The value of an unlabelled metric in Prometheus text.
+    private static func value(of name: String, in text: String) -> Double? {
+        text.split(separator: "\n").lazy.compactMap { line -> Double? in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 && parts[0] == name ? Double(parts[1]) : nil
+        }.first
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Logging
 import Synchronization
@@ -39,6 +40,10 @@ public final class EventPublisher: Sendable {
     private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "multica.unit-writer")
     private let logger: Logger
+    /// Transactions the writer committed, and the units they carried: units per commit
+    /// is how much group commit (and `CommitGathering`) gathered.
+    private let commits = Counter(label: "multica_commits_total")
+    private let unitsCommitted = Counter(label: "multica_units_committed_total")
 
     /// - Parameters:
     ///   - admission: called on the writer thread before each group commit; it may block
@@ -199,7 +204,15 @@ public final class EventPublisher: Sendable {
             return
         }
         var committed: [EventEnvelope] = []
-        for case .committed(_, let events) in outcomes { committed.append(contentsOf: events) }
+        var committedUnits = 0
+        for case .committed(_, let events) in outcomes {
+            committed.append(contentsOf: events)
+            committedUnits += 1
+        }
+        if committedUnits > 0 {
+            commits.increment()
+            unitsCommitted.increment(by: committedUnits)
+        }
         if !committed.isEmpty { delivery(committed) }
         for (pending, outcome) in zip(group, outcomes) {
             if case .failed(let error as EventAppendFailed) = outcome {

@@ -104,6 +104,7 @@ final class LoopOutbox: Sendable {
         let cost = NIODeadline.now() - started
         state.withLock { $0.timing.drainTook(cost) }
         metrics.framesDelivered(frames)
+        metrics.loopDrained()
         backlog.remove(frames)
     }
 

@@ -8,6 +8,9 @@ public final class RealtimeMetrics: Sendable {
     private let evictedSockets = Atomic<Int>(0)
     private let openSocketsGauge = Gauge(label: "multica_open_sockets")
     private let delivered = Counter(label: "multica_frames_delivered_total")
+    /// Drains of a loop's outbox: each writes once to every socket it touches, so
+    /// frames delivered per drain is how well commits were coalesced.
+    private let drains = Counter(label: "multica_loop_drains_total")
     private let replayed = Counter(label: "multica_events_replayed_total")
     private let evictions = Counter(label: "multica_slow_consumer_evictions_total")
     private let replayDrops = Atomic<Int>(0)
@@ -60,6 +63,7 @@ public final class RealtimeMetrics: Sendable {
     }
 
     func framesDelivered(_ count: Int) { delivered.increment(by: count) }
+    func loopDrained() { drains.increment() }
     func eventsReplayed(_ count: Int) { replayed.increment(by: count) }
     func slowConsumerEvicted() {
         evictedSockets.wrappingAdd(1, ordering: .relaxed)
