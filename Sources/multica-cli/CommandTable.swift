@@ -112,7 +112,8 @@ enum CommandTable {
                 FlagSpec("send-queue", .int, value: "N",
                          help: "Frames queued per socket before it is closed as a slow consumer (4008).", minimum: 1),
             ],
-            details: "Stops gracefully on SIGINT/SIGTERM."
+            details: "Stops gracefully on SIGINT/SIGTERM. Runs one event loop per CPU it may run on "
+                + "(taskset and cgroups count); NIO_SINGLETON_GROUP_LOOP_COUNT sets another number."
         ),
         CommandSpec(
             path: ["open"], summary: "Open the web viewer, signed in.",

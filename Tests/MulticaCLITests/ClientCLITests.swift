@@ -118,6 +118,11 @@ import Testing
             #expect(fish.contains("-l \(flag.dropFirst(2))"), Comment(rawValue: flag))
             #expect(man.contains(flag.replacingOccurrences(of: "-", with: "\\-")), Comment(rawValue: flag))
         }
+        // Every variable a user may set (the test-only seams MULTICA_TEST_* stay out).
+        for variable in ["MULTICA_SERVER", "MULTICA_TOKEN", "MULTICA_JWT_SECRET", "MULTICA_HOME", "MULTICA_DATABASE_URL",
+                         "NIO_SINGLETON_GROUP_LOOP_COUNT", "NO_COLOR"] {
+            #expect(man.contains("\\fB\(variable)\\fR"), Comment(rawValue: variable))
+        }
         for value in ["auto always never", "member admin owner", "text json", "trace debug info", "bash zsh fish"] {
             #expect(bash.contains(value) && zsh.contains(value), Comment(rawValue: value))
             #expect(fish.contains(value) || value.split(separator: " ").allSatisfy { fish.contains("-a '\($0)'") }, Comment(rawValue: value))
