@@ -69,7 +69,10 @@ let package = Package(
         .target(name: "MulticaTestSupport", dependencies: ["MulticaKit"], path: "Tests/Support"),
         .testTarget(
             name: "MulticaKitTests",
-            dependencies: ["MulticaKit", "MulticaTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "MulticaKit", "MulticaTestSupport", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "MulticaCLITests", dependencies: ["MulticaKit", "MulticaTestSupport"]),
     ],

@@ -20,6 +20,7 @@ public final class RealtimeService: Sendable {
     private let publishing: (any SocketPublishing)?
     private let logger: Logger
     private let replayPageSize = 500
+    private let probeDeadlines = ProbeDeadlinesByLoop()
     private let shuttingDown = Atomic<Bool>(false)
 
     public init(
@@ -68,7 +69,8 @@ public final class RealtimeService: Sendable {
         try pipeline.addHandler(writer, position: .first)
         let output = try pipeline.context(handler: writer)
         let handler = SocketConnectionHandler(
-            identity: identity, settings: settings, metrics: metrics, output: output, publishing: publishing
+            identity: identity, settings: settings, metrics: metrics, output: output,
+            probeDeadlines: probeDeadlines.deadlines(on: channel.eventLoop), publishing: publishing
         )
         try pipeline.addHandler(handler)
         return SocketHandle(handler: handler, eventLoop: channel.eventLoop)

@@ -23,7 +23,7 @@ import NIOWebSocket
 /// live stream. What evicts a replaying socket is the socket itself falling behind:
 /// more than `sendQueueLimit` live events arriving while it has not yet taken the last
 /// page the replay wrote (the time the replay spends reading the log does not count).
-final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, ProbedSocket {
     typealias InboundIn = WebSocketFrame
     /// Pre-encoded WebSocket frames (`WebSocketFrameBytes`): the per-socket frame
     /// encoder is removed from the pipeline at upgrade.
@@ -45,6 +45,8 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     let identity: SocketIdentity
     private let settings: SocketSettings
     private let metrics: RealtimeMetrics
+    /// Where this socket's probes wait for their `lagLimit` (one timer per loop).
+    private let probeDeadlines: ProbeDeadlines
 
     private var context: ChannelHandlerContext?
     private var phase: Phase = .replaying
@@ -116,9 +118,10 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     init(
         identity: SocketIdentity, settings: SocketSettings, metrics: RealtimeMetrics, output: ChannelHandlerContext,
-        publishing: (any SocketPublishing)? = nil
+        probeDeadlines: ProbeDeadlines, publishing: (any SocketPublishing)? = nil
     ) {
         self.output = output
+        self.probeDeadlines = probeDeadlines
         self.identity = identity
         self.settings = settings
         self.metrics = metrics
@@ -333,16 +336,14 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         probesSent += 1
         probeToken = probesSent
         probeSentAt = .now()
-        var payload = context.channel.allocator.buffer(capacity: 8)
-        payload.writeInteger(probeToken)
-        enqueue(WebSocketFrameBytes.encode(.ping, payload: payload, allocator: context.channel.allocator), frames: 0)
+        enqueue(WebSocketFrameBytes.ping(token: probeToken, allocator: context.channel.allocator), frames: 0)
         bytesSinceProbe = 0
-        let token = probeToken
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: TimeAmount(settings.lagLimit)) { this.value.probeOverdue(token) }
+        probeDeadlines.add(self, token: probeToken, due: probeSentAt + TimeAmount(settings.lagLimit))
     }
 
-    private func probeOverdue(_ token: UInt64) {
+    /// The probe `token` has had no answer for `lagLimit` (`ProbeDeadlines`); nothing
+    /// when it has been answered since or the socket is closing.
+    func probeOverdue(_ token: UInt64) {
         guard token == probeToken, case .keepingUp = lag, let pressure, let context else { return }
         lag = .behind
         pressure.socketFellBehind()

@@ -29,6 +29,14 @@ enum WebSocketFrameBytes {
         return buffer
     }
 
+    /// A ping whose payload is `token` (8 bytes, big-endian), in one allocation.
+    static func ping(token: UInt64, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 10)
+        writeHeader(.ping, length: 8, into: &buffer)
+        buffer.writeInteger(token)
+        return buffer
+    }
+
     static func close(_ code: CloseCode, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var payload = allocator.buffer(capacity: 2 + code.reason.utf8.count)
         payload.writeInteger(code.rawValue)

@@ -20,7 +20,8 @@ public enum FuzzEntryPoints {
             userID: "fuzz", workspaceID: "fuzz", isAdmin: false, expiresAt: Date().addingTimeInterval(3600), since: nil
         )
         let handler = SocketConnectionHandler(
-            identity: identity, settings: settings, metrics: RealtimeMetrics(), output: try pipeline.context(handler: writer)
+            identity: identity, settings: settings, metrics: RealtimeMetrics(), output: try pipeline.context(handler: writer),
+            probeDeadlines: ProbeDeadlines(loop: channel.eventLoop)
         )
         try pipeline.addHandler(handler)
         handler.finishReplay(through: 0)
