@@ -54,13 +54,7 @@ public final class Hub: DeliveryPacing, Sendable {
     /// socket, which reports when it falls behind).
     @discardableResult
     func register(_ handle: SocketHandle) -> RoomPressure {
-        let outbox = outboxes.withLock { outboxes in
-            let key = ObjectIdentifier(handle.eventLoop)
-            if let existing = outboxes[key] { return existing }
-            let created = LoopOutbox(loop: handle.eventLoop, metrics: metrics, backlog: backlog)
-            outboxes[key] = created
-            return created
-        }
+        let outbox = outbox(for: handle.eventLoop)
         let pressure = rooms.withLock { rooms in
             var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics))
             if !handle.identity.subscribes {
@@ -75,6 +69,17 @@ public final class Hub: DeliveryPacing, Sendable {
         }
         if handle.identity.subscribes { pressure.subscriberJoined() }
         return pressure
+    }
+
+    /// The outbox of `loop`, made on first use; any thread.
+    func outbox(for loop: any EventLoop) -> LoopOutbox {
+        outboxes.withLock { outboxes in
+            let key = ObjectIdentifier(loop)
+            if let existing = outboxes[key] { return existing }
+            let created = LoopOutbox(loop: loop, metrics: metrics, backlog: backlog)
+            outboxes[key] = created
+            return created
+        }
     }
 
     func unregister(_ handle: SocketHandle) {

@@ -24,6 +24,8 @@ final class LoopOutbox: Sendable {
     }
 
     let loop: any EventLoop
+    /// The lag deadlines of the pacing probes sent by this loop's sockets.
+    let probeDeadlines: ProbeDeadlines
     private let state = Mutex(State())
     private let metrics: RealtimeMetrics
     private let backlog: DeliveryBacklog
@@ -31,6 +33,7 @@ final class LoopOutbox: Sendable {
 
     init(loop: any EventLoop, metrics: RealtimeMetrics, backlog: DeliveryBacklog) {
         self.loop = loop
+        self.probeDeadlines = ProbeDeadlines(loop: loop)
         self.metrics = metrics
         self.backlog = backlog
     }

@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 
 /// When the pacing probes of one event loop's sockets become overdue, checked by one
 /// timer per loop instead of one timer per probe.
@@ -12,11 +11,12 @@ import Synchronization
 /// probes are sent, all the same distance ahead, so a FIFO is already sorted by
 /// deadline and one timer for its head serves them all.
 ///
-/// Threading: confined to `loop`, like the socket handlers that use it.
-/// Ownership: an entry holds its socket's handler until the deadline passes (at most
+/// Threading: made on any thread (each loop's `LoopOutbox` holds one); `add` and the
+/// timer run on `loop` only, like the socket handlers that use it, which is what makes
+/// the unchecked `Sendable` sound. Ownership: an entry holds its socket's handler until the deadline passes (at most
 /// `lagLimit`), so a socket that closes meanwhile is released a little later; its
 /// handler ignores the stale token.
-final class ProbeDeadlines {
+final class ProbeDeadlines: @unchecked Sendable {
     private struct Entry {
         let socket: any ProbedSocket
         let token: UInt64
@@ -49,8 +49,7 @@ final class ProbeDeadlines {
 
     private func arm(at due: NIODeadline) {
         armed = true
-        let this = NIOLoopBound(self, eventLoop: loop)
-        loop.scheduleTask(deadline: due) { this.value.fire() }
+        loop.scheduleTask(deadline: due) { self.fire() }
     }
 
     private func fire() {
@@ -69,24 +68,4 @@ protocol ProbedSocket: AnyObject {
     /// Called on the loop when probe `token` has been out for `lagLimit`; the socket
     /// ignores a token it no longer waits for.
     func probeOverdue(_ token: UInt64)
-}
-
-/// One `ProbeDeadlines` per event loop, made on first use.
-///
-/// Threading: `deadlines(on:)` may be called from any thread; the value it returns
-/// may only be used on `loop`.
-final class ProbeDeadlinesByLoop: Sendable {
-    private let byLoop = Mutex<[ObjectIdentifier: NIOLoopBound<ProbeDeadlines>]>([:])
-
-    /// Event loop `loop` only.
-    func deadlines(on loop: any EventLoop) -> ProbeDeadlines {
-        loop.assertInEventLoop()
-        return byLoop.withLock { byLoop in
-            let key = ObjectIdentifier(loop)
-            if let existing = byLoop[key] { return existing.value }
-            let created = ProbeDeadlines(loop: loop)
-            byLoop[key] = NIOLoopBound(created, eventLoop: loop)
-            return created
-        }
-    }
 }

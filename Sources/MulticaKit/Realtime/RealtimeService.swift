@@ -20,7 +20,6 @@ public final class RealtimeService: Sendable {
     private let publishing: (any SocketPublishing)?
     private let logger: Logger
     private let replayPageSize = 500
-    private let probeDeadlines = ProbeDeadlinesByLoop()
     private let shuttingDown = Atomic<Bool>(false)
 
     public init(
@@ -70,7 +69,7 @@ public final class RealtimeService: Sendable {
         let output = try pipeline.context(handler: writer)
         let handler = SocketConnectionHandler(
             identity: identity, settings: settings, metrics: metrics, output: output,
-            probeDeadlines: probeDeadlines.deadlines(on: channel.eventLoop), publishing: publishing
+            probeDeadlines: hub.outbox(for: channel.eventLoop).probeDeadlines, publishing: publishing
         )
         try pipeline.addHandler(handler)
         return SocketHandle(handler: handler, eventLoop: channel.eventLoop)
