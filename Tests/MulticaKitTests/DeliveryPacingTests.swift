@@ -79,6 +79,10 @@ struct DeliveryPacingTests {
             try await Task.sleep(for: .milliseconds(500))
             #expect(answered.value == heldAt, "an answer went out while the only subscriber was behind")
             #expect(heldAt < count, "nothing was held back")
+            // Only the answer waits: the held request's event is already in the log,
+            // after the workspace's two (workspace:updated, member:added).
+            let log = try await server.http("GET", "/api/events?workspace_id=\(workspace)&limit=1", token: token).json()
+            #expect(log["head_seq"]?.intValue == Int64(2 + heldAt + 1), "the held request's event was not committed")
 
             try await reader.resumeReading()
             let statuses = try await withTimeout(120, "publishing") { try await publisher.value }
@@ -138,6 +142,39 @@ struct DeliveryPacingTests {
             #expect(try await fast.texts(count, timeout: 30).count == count)
             await fast.close()
             await slow.close()
+        }
+    }
+
+    /// A probe's answer time includes the network's round trip, which is not lag: a peer
+    /// that reads at once but answers 1.5 s later (its round trip) must not count as
+    /// behind under a 1 s lag limit once its round-trip floor is known, which its first
+    /// probe, sent as it joins, measures.
+    @Test func aDistantReaderThatKeepsUpIsNotBehind() async throws {
+        try await LiveServer.with(sockets: Self.settings()) { server in
+            let metrics = server.server.realtime.metrics
+            let workspace = try await server.createWorkspace("Far", owner: "alice")
+            let token = try await server.token("alice")
+            let (reader, _) = try await server.joined("alice", workspace: workspace, pongDelay: .milliseconds(1_500))
+            #expect(await eventually(10) { reader.pings.value >= 1 }, "no probe as the socket joined")
+            // Its answer, 1.5 s later, is the floor's first sample.
+            #expect(await eventually(10) { metrics.socketsBehindCount == 0 })
+            try await Task.sleep(for: .milliseconds(2_000))
+            let pingsBefore = reader.pings.value
+            let pacedBefore = metrics.pacedPublishCount
+            var mostBehind = 0
+            for index in 0..<40 {
+                let result = try await withTimeout(30, "POST \(index)") {
+                    try await server.http("POST", "/api/events", token: token, body: Self.event(in: workspace, index))
+                }
+                #expect(result.status == 201)
+                mostBehind = max(mostBehind, metrics.socketsBehindCount)
+                try await Task.sleep(for: .milliseconds(75))
+            }
+            #expect(reader.pings.value >= pingsBefore + 2, "too few probes to tell")
+            #expect(mostBehind == 0, "the distant reader counted as behind")
+            #expect(metrics.pacedPublishCount == pacedBefore, "publishers waited for a reader that keeps up")
+            #expect(try await reader.texts(40, timeout: 30).count == 40)
+            await reader.close()
         }
     }
 

@@ -19,6 +19,12 @@ struct WebSocketProtocolTests {
         guard let hello = client.nextFrame(timeout: 5), hello.opcode == 0x1 else {
             throw RawTCP.Failure(description: "no hello frame")
         }
+        // Then the server measures the round trip (`RoundTripFloor`): a ping with an
+        // 8-byte token, answered as any client answers a ping.
+        guard let probe = client.nextFrame(timeout: 5), probe.opcode == 0x9, probe.payload.count == 8 else {
+            throw RawTCP.Failure(description: "no round-trip probe after the hello")
+        }
+        client.send(RawTCP.clientFrame(opcode: 0xA, payload: probe.payload))
         return client
     }
 

@@ -11,7 +11,9 @@
 /// workspace run in the order they were passed, which is what keeps one socket's
 /// publishes in frame order.
 public protocol DeliveryPacing: Sendable {
-    func whenRoom(in workspace: String, _ body: @escaping @Sendable () -> Void)
+    /// `metered`: the body lets one more event be published (an HTTP answer), and
+    /// such bodies are let go a few at a time; a socket's queued publish frames are not.
+    func whenRoom(in workspace: String, metered: Bool, _ body: @escaping @Sendable () -> Void)
     /// False while publishers of `workspace` would wait (a snapshot).
     func hasRoom(in workspace: String) -> Bool
 }
@@ -26,10 +28,13 @@ extension DeliveryPacing {
         }
     }
 
-    /// Suspends until the sockets of `workspace` have room.
+    /// Suspends until the sockets of `workspace` have room; returns without suspending
+    /// when they have it now (a suspension and resumption cost the request a hop back
+    /// onto the executor even when nothing waited).
     func room(in workspace: String) async {
+        if hasRoom(in: workspace) { return }
         await withCheckedContinuation { (resumed: CheckedContinuation<Void, Never>) in
-            whenRoom(in: workspace) { resumed.resume() }
+            whenRoom(in: workspace, metered: true) { resumed.resume() }
         }
     }
 }

@@ -88,26 +88,14 @@ public final class EventPublisher: Sendable {
     /// caller that publishes again after each answer (an HTTP client) then publishes
     /// no faster than those sockets read. What is committed is delivered at once all
     /// the same; only the answer waits.
-    ///
-    /// `pacedAfterCommit: false` is for a caller that waited with `room(in:)` before.
     public func unit<Value: Sendable>(
-        pacedAfterCommit: Bool = true, _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
+        _ work: @escaping @Sendable (any UnitOfWork) throws -> Value
     ) async throws -> Committed<Value> {
         let committed = try await withCheckedThrowingContinuation { continuation in
             submit(work) { continuation.resume(with: $0) }
         }
-        if pacedAfterCommit, let pacing, !committed.events.isEmpty { await pacing.room(after: committed.events) }
+        if let pacing, !committed.events.isEmpty { await pacing.room(after: committed.events) }
         return committed
-    }
-
-    /// False while publishers of `workspace` are held back (a snapshot).
-    public func hasRoom(in workspace: String) -> Bool {
-        pacing?.hasRoom(in: workspace) ?? true
-    }
-
-    /// Suspends until the sockets of `workspace` keep up; at once without pacing.
-    public func room(in workspace: String) async {
-        await pacing?.room(in: workspace)
     }
 
     /// `submit`, queued only once the sockets of `workspace` keep up (`pacing`). Units
@@ -118,7 +106,7 @@ public final class EventPublisher: Sendable {
         completion: @escaping @Sendable (Result<Committed<Value>, any Error>) -> Void
     ) {
         guard let pacing, !workspace.isEmpty else { return submit(work, completion: completion) }
-        pacing.whenRoom(in: workspace) { self.submit(work, completion: completion) }
+        pacing.whenRoom(in: workspace, metered: false) { self.submit(work, completion: completion) }
     }
 
     /// Queues `work` as one unit of work without waiting; `completion` runs on the

@@ -56,7 +56,7 @@ public final class Hub: DeliveryPacing, Sendable {
     func register(_ handle: SocketHandle) -> RoomPressure {
         let outbox = outbox(for: handle.eventLoop)
         let pressure = rooms.withLock { rooms in
-            var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics))
+            var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics, loop: handle.eventLoop))
             if !handle.identity.subscribes {
                 room.publishers.append(handle)
             } else if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
@@ -168,15 +168,17 @@ public final class Hub: DeliveryPacing, Sendable {
 
     // MARK: Backpressure
 
-    /// Runs `body` once most sockets of `workspace` keep up (`RoomPressure`); at once
-    /// when they do or the workspace has none here.
+    /// False while publishers of `workspace` wait (`RoomPressure`): its sockets are
+    /// behind, or earlier publishers still wait.
     public func hasRoom(in workspace: String) -> Bool {
-        !(rooms.withLock { $0[workspace]?.pressure }?.isCongested ?? false)
+        rooms.withLock { $0[workspace]?.pressure }?.hasRoom ?? true
     }
 
-    public func whenRoom(in workspace: String, _ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` once most sockets of `workspace` keep up (`RoomPressure`); at once
+    /// when they do or the workspace has none here.
+    public func whenRoom(in workspace: String, metered: Bool, _ body: @escaping @Sendable () -> Void) {
         if let pressure = rooms.withLock({ $0[workspace]?.pressure }) {
-            pressure.whenRoom(body)
+            pressure.whenRoom(metered: metered, body)
         } else {
             body()
         }

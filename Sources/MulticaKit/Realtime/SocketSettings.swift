@@ -15,9 +15,18 @@ public struct SocketSettings: Sendable {
     /// Live bytes written to a socket between two probe pings (`RoomPressure`): the
     /// peer answers a probe only once it has read everything before it.
     public var probeInterval: Int = 16 * 1024
-    /// A socket whose probe is unanswered for longer than this is behind; while most
-    /// sockets of a room are, its publishers wait.
-    public var lagLimit: Duration = .milliseconds(20)
+    /// A socket whose probe is unanswered for longer than this beyond its round-trip
+    /// floor (the shortest ping round trip it has had, `RoundTripFloor`) is behind;
+    /// while most sockets of a room are, its publishers wait.
+    ///
+    /// 5 ms of queueing: at 1,000 sockets and 128 publishing connections
+    /// (`Benchmarks/overload.sh`) the delivery p99 was 315–392 ms at 5 ms and 436–506
+    /// ms at 10 (two alternated runs each, before `RoomPressure` metered its waiters),
+    /// and 223 against 279 ms with metering (one run each). It was 20 ms while the
+    /// floor did not exist, since a peer's whole round trip counted then: a tighter
+    /// limit would have made every peer more than a few milliseconds away count as
+    /// behind.
+    public var lagLimit: Duration = .milliseconds(5)
     /// A socket behind for longer than this stops holding publishers back (a peer that
     /// stopped reading ends with 4008 instead).
     public var stuckAfter: Duration = .seconds(2)

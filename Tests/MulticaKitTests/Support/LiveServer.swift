@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 @testable import MulticaKit
@@ -116,17 +117,20 @@ final class LiveServer: Sendable {
     }
 
     func socket(
-        _ user: String, workspace: String, since: Int64? = nil, admin: Bool = false, ttl: TimeInterval = 3600, receiveBuffer: Int? = nil
+        _ user: String, workspace: String, since: Int64? = nil, admin: Bool = false, ttl: TimeInterval = 3600, receiveBuffer: Int? = nil,
+        pongDelay: TimeAmount? = nil
     ) async throws -> TestSocket {
         let token = try await token(user, admin: admin, ttl: ttl)
         var path = "/ws?workspace_id=\(workspace)&token=\(token)"
         if let since { path += "&since=\(since)" }
-        return try await TestSocket.connect(port: port, path: path, receiveBuffer: receiveBuffer)
+        return try await TestSocket.connect(port: port, path: path, receiveBuffer: receiveBuffer, pongDelay: pongDelay)
     }
 
     /// Connects and consumes the hello frame; returns the socket and the hello payload.
-    func joined(_ user: String, workspace: String, since: Int64? = nil, receiveBuffer: Int? = nil) async throws -> (TestSocket, JSONValue) {
-        let socket = try await socket(user, workspace: workspace, since: since, receiveBuffer: receiveBuffer)
+    func joined(
+        _ user: String, workspace: String, since: Int64? = nil, receiveBuffer: Int? = nil, pongDelay: TimeAmount? = nil
+    ) async throws -> (TestSocket, JSONValue) {
+        let socket = try await socket(user, workspace: workspace, since: since, receiveBuffer: receiveBuffer, pongDelay: pongDelay)
         let hello = try await socket.texts(1)[0]
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(hello.utf8))
         guard value["type"]?.stringValue == "hello", let payload = value["payload"] else {

@@ -23,11 +23,14 @@ final class TestSocket: Sendable {
     private let inbox: Inbox
     /// The headers of the server's 101 answer, names lowercased.
     let responseHeaders: [String: String]
+    /// Pings received from the server (each is answered).
+    let pings: PingCount
 
-    private init(channel: any Channel, inbox: Inbox, responseHeaders: [String: String]) {
+    private init(channel: any Channel, inbox: Inbox, responseHeaders: [String: String], pings: PingCount) {
         self.channel = channel
         self.inbox = inbox
         self.responseHeaders = responseHeaders
+        self.pings = pings
     }
 
     /// Upgrades `GET path` on 127.0.0.1:port. Throws `Refused` with the server's status
@@ -38,10 +41,15 @@ final class TestSocket: Sendable {
     /// receive-buffer autotuning for this socket. A slow consumer needs it on loopback,
     /// where autotuned buffers of several MiB otherwise absorb everything the server
     /// sends a stalled reader and its send queue never overflows.
+    ///
+    /// `pongDelay` answers each ping that much later, as a peer that far away would,
+    /// while everything else is read at once.
     static func connect(
-        port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int? = nil, timeout: Double = 10
+        port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int? = nil,
+        pongDelay: TimeAmount? = nil, timeout: Double = 10
     ) async throws -> TestSocket {
         let inbox = Inbox()
+        let pings = PingCount()
         let upgrade = UpgradeResponse()
         let channel = try await withTimeout(timeout, "connect") {
             var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -52,7 +60,9 @@ final class TestSocket: Sendable {
             return try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UpgradeHandler(response: upgrade, inbox: inbox))
+                        try channel.pipeline.syncOperations.addHandler(
+                            UpgradeHandler(response: upgrade, inbox: inbox, pings: pings, pongDelay: pongDelay)
+                        )
                     }
                 }
                 .connect(host: "127.0.0.1", port: port).get()
@@ -67,7 +77,7 @@ final class TestSocket: Sendable {
             try? await channel.close()
             throw Refused(status: status, body: body)
         }
-        return TestSocket(channel: channel, inbox: inbox, responseHeaders: upgrade.headers)
+        return TestSocket(channel: channel, inbox: inbox, responseHeaders: upgrade.headers, pings: pings)
     }
 
     /// The next frame or end of stream, within `timeout` seconds.
@@ -134,14 +144,18 @@ private final class UpgradeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private let response: UpgradeResponse
     private let inbox: Inbox
+    private let pings: PingCount
+    private let pongDelay: TimeAmount?
     private var buffer = ByteBuffer()
     private var status: Int?
     private var bodyLength = 0
     private var headEnd = 0
 
-    init(response: UpgradeResponse, inbox: Inbox) {
+    init(response: UpgradeResponse, inbox: Inbox, pings: PingCount, pongDelay: TimeAmount?) {
         self.response = response
         self.inbox = inbox
+        self.pings = pings
+        self.pongDelay = pongDelay
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -169,7 +183,7 @@ private final class UpgradeHandler: ChannelInboundHandler, RemovableChannelHandl
             let pipeline = context.pipeline.syncOperations
             try? pipeline.addHandler(WebSocketFrameEncoder(), position: .after(self))
             try? pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 24)), position: .last)
-            try? pipeline.addHandler(FrameCollector(inbox: inbox), position: .last)
+            try? pipeline.addHandler(FrameCollector(inbox: inbox, pings: pings, pongDelay: pongDelay), position: .last)
             response.complete(status: 101, body: "")
             // Hand over what followed the head (often the hello frame) before leaving.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
@@ -194,8 +208,14 @@ private final class FrameCollector: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
     private let inbox: Inbox
+    private let pings: PingCount
+    private let pongDelay: TimeAmount?
 
-    init(inbox: Inbox) { self.inbox = inbox }
+    init(inbox: Inbox, pings: PingCount, pongDelay: TimeAmount?) {
+        self.inbox = inbox
+        self.pings = pings
+        self.pongDelay = pongDelay
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
@@ -206,8 +226,17 @@ private final class FrameCollector: ChannelInboundHandler {
             var data = frame.unmaskedData
             inbox.push(.close(data.readInteger(as: UInt16.self)))
         case .ping:
+            pings.add()
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            if let pongDelay {
+                let later = NIOLoopBound((context, self), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: pongDelay) {
+                    let (context, collector) = later.value
+                    context.writeAndFlush(collector.wrapOutboundOut(pong), promise: nil)
+                }
+            } else {
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            }
         default:
             break
         }
@@ -306,4 +335,11 @@ private final class UpgradeResponse: Sendable {
             if let ready { continuation.resume(returning: ready) }
         }
     }
+}
+
+/// How many pings a `TestSocket` has received.
+final class PingCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }

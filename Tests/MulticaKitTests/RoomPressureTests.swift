@@ -1,0 +1,74 @@
+import NIOCore
+import NIOEmbedded
+import Synchronization
+import Testing
+
+@testable import MulticaKit
+
+/// `RoomPressure` on an `EmbeddedEventLoop`, whose clock moves only when told: who
+/// waits, and how waiters are let go once the room keeps up again.
+@Suite struct RoomPressureTests {
+    /// Records the order in which released waiters ran.
+    final class Released: Sendable {
+        private let order = Mutex<[Int]>([])
+        func add(_ index: Int) { order.withLock { $0.append(index) } }
+        var value: [Int] { order.withLock { $0 } }
+    }
+
+    /// A room of one subscriber that is behind, with `count` publishers waiting.
+    static func congested(waiting count: Int, on loop: EmbeddedEventLoop) -> (RoomPressure, Released) {
+        let pressure = RoomPressure(metrics: RealtimeMetrics(), loop: loop)
+        pressure.subscriberJoined()
+        pressure.socketFellBehind()
+        let released = Released()
+        for index in 0..<count { pressure.whenRoom { released.add(index) } }
+        return (pressure, released)
+    }
+
+    @Test func publishersGoAtOnceWhileTheRoomKeepsUp() {
+        let loop = EmbeddedEventLoop()
+        let pressure = RoomPressure(metrics: RealtimeMetrics(), loop: loop)
+        pressure.subscriberJoined()
+        let released = Released()
+        for index in 0..<50 { pressure.whenRoom { released.add(index) } }
+        #expect(released.value == Array(0..<50))
+        #expect(pressure.hasRoom)
+    }
+
+    @Test func waitersGoOneBatchPerTickInArrivalOrder() {
+        let loop = EmbeddedEventLoop()
+        let (pressure, released) = Self.congested(waiting: 20, on: loop)
+        #expect(released.value.isEmpty)
+        #expect(!pressure.hasRoom)
+
+        pressure.socketCaughtUp()
+        let batch = RoomPressure.releaseBatch
+        #expect(released.value == Array(0..<batch))
+        // A newcomer queues behind those still waiting.
+        pressure.whenRoom { released.add(99) }
+        #expect(released.value.count == batch)
+
+        loop.advanceTime(by: RoomPressure.releaseTick - .nanoseconds(1))
+        #expect(released.value.count == batch, "a batch went before its tick")
+        loop.advanceTime(by: .nanoseconds(1))
+        #expect(released.value == Array(0..<(2 * batch)))
+        loop.advanceTime(by: RoomPressure.releaseTick * 2)
+        #expect(released.value == Array(0..<20) + [99])
+        #expect(pressure.hasRoom)
+    }
+
+    @Test func aRoomBehindAgainStopsTheTicksUntilItKeepsUp() {
+        let loop = EmbeddedEventLoop()
+        let (pressure, released) = Self.congested(waiting: 20, on: loop)
+        pressure.socketCaughtUp()
+        let batch = RoomPressure.releaseBatch
+        #expect(released.value.count == batch)
+
+        pressure.socketFellBehind()
+        loop.advanceTime(by: RoomPressure.releaseTick * 5)
+        #expect(released.value.count == batch, "released while the room was behind")
+
+        pressure.socketCaughtUp()
+        #expect(released.value == Array(0..<(2 * batch)))
+    }
+}
