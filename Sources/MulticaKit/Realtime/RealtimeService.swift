@@ -92,7 +92,7 @@ public final class RealtimeService: Sendable {
             let bounds = try await log.bounds(workspace: identity.workspaceID)
             let since = identity.since ?? bounds.head
             let recovered = identity.since.map { bounds.canResume(from: $0) } ?? true
-            handle.sendText(Self.hello(identity: identity, head: bounds.head, recovered: recovered))
+            handle.sendHello(Self.hello(identity: identity, head: bounds.head, recovered: recovered))
             if !(await authorizer.isStillAuthorized(identity)) {
                 handle.close(.membershipRevoked)
             } else if !identity.subscribes {

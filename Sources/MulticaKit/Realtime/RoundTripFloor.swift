@@ -11,8 +11,9 @@ import NIOCore
 ///
 /// The floor only ever falls. Samples taken while the peer lags are long, and a floor
 /// that rose with them would hide the lag it is there to reveal: under an overload from
-/// the first event on, every probe after the first waits behind queued frames. That is
-/// why the socket sends its first probe as it joins, before any live frame. A route
+/// the first event on, every probe waits behind queued frames. That is why the socket
+/// sends a ping of its own in the same write as its hello, before the replay and any
+/// live frame (`SocketConnectionHandler.sendHello`). A route
 /// that gets slower later is then measured as lag, as it was before the floor existed.
 /// Before the first sample the floor is zero.
 ///

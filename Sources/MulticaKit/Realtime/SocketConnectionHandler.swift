@@ -108,6 +108,10 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// What the network alone adds to a probe's answer time; a probe is late only by
     /// what it waits beyond it.
     private var roundTripFloor = RoundTripFloor()
+    /// When the ping that followed the hello went out; nil once answered.
+    private var floorPingSentAt: NIODeadline?
+    /// That ping's token: probes count up from 1 and never reach it.
+    private static let floorPingToken = UInt64(1) << 63
     /// When the last keep-alive ping went out: a client may answer only the latest of
     /// several pings (RFC 6455 §5.5.3), and its pong then covers an earlier probe too.
     private var keepAliveSentAt = NIODeadline.distantPast
@@ -286,13 +290,6 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             return false
         }
         phase = .live
-        if !settings.echo {
-            // The first probe goes out behind at most the hello and the replay, before
-            // any live frame: its answer time is the round-trip floor's first sample,
-            // taken before an overload can queue frames in front of every later probe.
-            bytesSinceProbe = max(bytesSinceProbe, 1)
-            probeIfDue(followUp: true)
-        }
         let buffered = replayBuffer
         replayBuffer.removeAll()
         for pending in buffered {
@@ -312,6 +309,20 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     func sendText(_ bytes: [UInt8]) {
         guard let context, !isClosing else { return }
         output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.text, payload: bytes, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    /// The hello, followed in the same write by a ping whose answer is the round-trip
+    /// floor's first sample: it queues behind nothing but the hello, before the replay
+    /// and any live frame, so an overload from the first event on cannot lengthen it.
+    /// It is no probe: it has no deadline and never makes the socket count as behind.
+    func sendHello(_ bytes: [UInt8]) {
+        guard let context, !isClosing else { return }
+        output.write(NIOAny(WebSocketFrameBytes.encode(.text, payload: bytes, allocator: context.channel.allocator)), promise: nil)
+        if identity.subscribes {
+            floorPingSentAt = .now()
+            output.write(NIOAny(WebSocketFrameBytes.ping(token: Self.floorPingToken, allocator: context.channel.allocator)), promise: nil)
+        }
+        output.flush()
     }
 
     func flushIfNeeded() {
@@ -385,8 +396,14 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     /// A pong: answers the probe when it carries its token, or when it answers a
     /// keep-alive ping sent after the probe.
     private func pongReceived(_ payload: ByteBuffer) {
-        guard probeToken != 0 else { return }
         var payload = payload
+        if let sentAt = floorPingSentAt, payload.readableBytes == 8,
+           payload.getInteger(at: payload.readerIndex, as: UInt64.self) == Self.floorPingToken {
+            floorPingSentAt = nil
+            roundTripFloor.add(.now() - sentAt)
+            return
+        }
+        guard probeToken != 0 else { return }
         let carriesToken = payload.readableBytes == 8
         let answersProbe = carriesToken
             ? payload.readInteger(as: UInt64.self) == probeToken

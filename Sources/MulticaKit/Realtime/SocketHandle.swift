@@ -36,6 +36,11 @@ public final class SocketHandle: Sendable, Hashable {
         eventLoop.execute { self.handler.value.sendText(bytes) }
     }
 
+    /// Sends the hello, and with it the ping that measures the socket's round trip.
+    func sendHello(_ bytes: [UInt8]) {
+        eventLoop.execute { self.handler.value.sendHello(bytes) }
+    }
+
     /// Writes replayed frames; the future completes when the last is written, or is
     /// nil when the socket stopped replaying (closed or evicted).
     func deliverReplay(_ frames: [(ByteBuffer, Int64)]) async -> Bool {
