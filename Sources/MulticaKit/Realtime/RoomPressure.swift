@@ -46,6 +46,8 @@ final class RoomPressure: Sendable {
         /// A tick is scheduled: the next batch goes then, not on an update.
         var tickScheduled = false
         var isCongested: Bool { behind * 2 > subscribers }
+        /// A newcomer goes at once: the room keeps up and nobody waits or is being let go.
+        var passesAtOnce: Bool { !releasing && waiters.isEmpty && !isCongested }
         var canRelease: Bool { !releasing && !tickScheduled && !isCongested && !waiters.isEmpty }
     }
 
@@ -68,7 +70,7 @@ final class RoomPressure: Sendable {
     /// `metered` bodies count against `releaseBatch`; the others go with them in order.
     func whenRoom(metered: Bool = true, _ body: @escaping @Sendable () -> Void) {
         let now = state.withLock { state in
-            if !state.releasing, state.waiters.isEmpty, !state.isCongested { return true }
+            if state.passesAtOnce { return true }
             state.waiters.append(Waiter(body: body, metered: metered))
             return false
         }
@@ -77,7 +79,7 @@ final class RoomPressure: Sendable {
 
     /// Whether `whenRoom` would run its body at once now (a snapshot).
     var hasRoom: Bool {
-        state.withLock { !$0.releasing && $0.waiters.isEmpty && !$0.isCongested }
+        state.withLock { $0.passesAtOnce }
     }
 
     func subscriberJoined() { update { $0.subscribers += 1 } }
