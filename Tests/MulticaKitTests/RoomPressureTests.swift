@@ -57,6 +57,19 @@ import Testing
         #expect(pressure.hasRoom)
     }
 
+    /// A socket's queued publish frames are not metered: they all go at once with the
+    /// room's next batch, in arrival order among the metered answers.
+    @Test func unmeteredWaitersGoWithTheBatchUncounted() {
+        let loop = EmbeddedEventLoop()
+        let (pressure, released) = Self.congested(waiting: 0, on: loop)
+        for index in 0..<20 { pressure.whenRoom(metered: false) { released.add(index) } }
+        pressure.whenRoom(metered: true) { released.add(20) }
+        for index in 21..<40 { pressure.whenRoom(metered: false) { released.add(index) } }
+        pressure.socketCaughtUp()
+        #expect(released.value == Array(0..<40))
+        #expect(pressure.hasRoom)
+    }
+
     @Test func aRoomBehindAgainStopsTheTicksUntilItKeepsUp() {
         let loop = EmbeddedEventLoop()
         let (pressure, released) = Self.congested(waiting: 20, on: loop)

@@ -171,17 +171,22 @@ public final class Hub: DeliveryPacing, Sendable {
     /// False while publishers of `workspace` wait (`RoomPressure`): its sockets are
     /// behind, or earlier publishers still wait.
     public func hasRoom(in workspace: String) -> Bool {
-        rooms.withLock { $0[workspace]?.pressure }?.hasRoom ?? true
+        pressure(of: workspace)?.hasRoom ?? true
     }
 
     /// Runs `body` once most sockets of `workspace` keep up (`RoomPressure`); at once
     /// when they do or the workspace has none here.
     public func whenRoom(in workspace: String, metered: Bool, _ body: @escaping @Sendable () -> Void) {
-        if let pressure = rooms.withLock({ $0[workspace]?.pressure }) {
+        if let pressure = pressure(of: workspace) {
             pressure.whenRoom(metered: metered, body)
         } else {
             body()
         }
+    }
+
+    /// The pressure of `workspace`'s room; nil when it has no sockets here.
+    private func pressure(of workspace: String) -> RoomPressure? {
+        rooms.withLock { $0[workspace]?.pressure }
     }
 
     /// Blocks the calling thread while the event loops are too far behind with

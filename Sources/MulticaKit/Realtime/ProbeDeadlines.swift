@@ -24,7 +24,8 @@ final class ProbeDeadlines: @unchecked Sendable {
     }
 
     /// Deadlines this soon after the timer fires are handled by the same wake-up: a
-    /// probe may count as overdue up to this much before its `lagLimit` (20 ms).
+    /// probe may count as overdue up to this much before its `lagLimit` (5 ms), which is
+    /// why a socket checks its round-trip floor against this slack (`probeOverdue`).
     static let coalescing = TimeAmount.milliseconds(1)
 
     let loop: any EventLoop

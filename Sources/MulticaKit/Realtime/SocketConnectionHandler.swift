@@ -305,8 +305,8 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         return true
     }
 
-    /// Sends a control-plane text frame (hello, pong) and flushes it.
-    func sendText(_ bytes: [UInt8]) {
+    /// Sends a control-plane text frame (`{"type":"pong"}`) and flushes it.
+    private func sendText(_ bytes: [UInt8]) {
         guard let context, !isClosing else { return }
         output.writeAndFlush(NIOAny(WebSocketFrameBytes.encode(.text, payload: bytes, allocator: context.channel.allocator)), promise: nil)
     }
@@ -393,8 +393,9 @@ final class SocketConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         pressure?.socketCaughtUp()
     }
 
-    /// A pong: answers the probe when it carries its token, or when it answers a
-    /// keep-alive ping sent after the probe.
+    /// A pong: the answer to the ping sent with the hello (the floor's first sample),
+    /// or the probe's when it carries its token or answers a keep-alive ping sent after
+    /// the probe.
     private func pongReceived(_ payload: ByteBuffer) {
         var payload = payload
         if let sentAt = floorPingSentAt, payload.readableBytes == 8,

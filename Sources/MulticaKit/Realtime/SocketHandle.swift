@@ -31,11 +31,6 @@ public final class SocketHandle: Sendable, Hashable {
         eventLoop.execute { self.handler.value.joinPacing(pressure) }
     }
 
-    /// Sends a text frame and flushes (hello and similar one-offs).
-    func sendText(_ bytes: [UInt8]) {
-        eventLoop.execute { self.handler.value.sendText(bytes) }
-    }
-
     /// Sends the hello, and with it the ping that measures the socket's round trip.
     func sendHello(_ bytes: [UInt8]) {
         eventLoop.execute { self.handler.value.sendHello(bytes) }
