@@ -52,7 +52,11 @@ import Testing
         #expect(released.value.count == batch, "a batch went before its tick")
         loop.advanceTime(by: .nanoseconds(1))
         #expect(released.value == Array(0..<(2 * batch)))
-        loop.advanceTime(by: RoomPressure.releaseTick * 2)
+        // The 21 - 2 * batch left go one batch a tick.
+        let ticksLeft = (21 - 2 * batch + batch - 1) / batch
+        loop.advanceTime(by: RoomPressure.releaseTick * Int64(ticksLeft - 1))
+        #expect(released.value.count < 21, "the last batch went before its tick")
+        loop.advanceTime(by: RoomPressure.releaseTick)
         #expect(released.value == Array(0..<20) + [99])
         #expect(pressure.hasRoom)
     }

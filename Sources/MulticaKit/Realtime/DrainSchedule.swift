@@ -34,9 +34,19 @@ struct DrainSchedule: Sendable {
     /// ...but never further apart than this. The cost is wall time, so a drain whose
     /// thread was preempted (a loaded machine, a CI run starting every suite at once)
     /// would otherwise hold the loop's next drain back for four times the preemption,
-    /// and the room's readers would see a pause of seconds. A drain to 1,000 sockets
-    /// costs a few milliseconds, so 50 ms leaves the measured cases as they were.
-    static let maximumDrainInterval = TimeAmount.milliseconds(50)
+    /// and the room's readers would see a pause of seconds.
+    ///
+    /// The cap is also what an event of a busy large room waits for its drain, and
+    /// what that drain then holds for each reader. Under `Benchmarks/overload.sh`
+    /// (1,000 sockets, 128 publishing connections) a drain took about 11 ms, so at
+    /// 50 ms drains came every 44 ms with 37 events each, which the benchmark's
+    /// readers take 44 ms to read: an event waited up to a gap and up to two drains'
+    /// reading, and 21% of deliveries took over 100 ms (p99 164–175 ms over 20,000
+    /// events). At 25 ms, with `RoomPressure.releaseBatch` 4, it was p99 86 and 92 ms
+    /// (no delivery over 100 ms after the start), for 1.24–1.33 µs of server CPU per
+    /// delivery against 0.71 and 18% fewer events a second; 20 ms saturated the
+    /// server's core (1.88 µs) and 30 ms gave a p99 of 102 ms.
+    static let maximumDrainInterval = TimeAmount.milliseconds(25)
 
     /// When the last drain started.
     private(set) var lastDrain = NIODeadline.distantPast

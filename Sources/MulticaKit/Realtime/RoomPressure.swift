@@ -30,11 +30,16 @@ import Synchronization
 /// overtakes an earlier one.
 final class RoomPressure: Sendable {
     /// Waiters let go together, at most.
-    static let releaseBatch = 8
-    /// The pause between two batches: at most 4,000 waiters a second go while others
+    ///
+    /// 4: every batch lands in the readers' queues before a probe can tell whether
+    /// they kept up. Under `Benchmarks/overload.sh` over 20,000 events, 8 gave a p99 of
+    /// 164–175 ms; 4 gave 114 ms alone and 76–92 ms with `DrainSchedule`'s 25 ms cap
+    /// on the drain gap, 6 with that cap 93–108 ms.
+    static let releaseBatch = 4
+    /// The pause between two batches: at most 2,000 waiters a second go while others
     /// still wait, which is more than the readers of a large room take (the benchmark's
-    /// read 945 events a second at 1,000 sockets); whoever comes while nobody waits
-    /// goes at once, whatever the rate.
+    /// read 700–950 events a second at 1,000 sockets); whoever comes while nobody
+    /// waits goes at once, whatever the rate.
     static let releaseTick = TimeAmount.milliseconds(2)
 
     private struct State {
