@@ -34,16 +34,34 @@ struct DrainScheduleTests {
 
     @Test func theGapFollowsTheLastDrainsCostWithinItsBounds() {
         var schedule = DrainSchedule()
-        #expect(schedule.gap == DrainSchedule.minimumDrainInterval)
+        #expect(schedule.gap() == DrainSchedule.minimumDrainInterval)
         schedule.drainTook(.milliseconds(5))
-        #expect(schedule.gap == .milliseconds(5 * DrainSchedule.drainCostFactor))
+        #expect(schedule.gap() == .milliseconds(5 * DrainSchedule.drainCostFactor))
         schedule.drainTook(.seconds(2))
-        #expect(schedule.gap == DrainSchedule.maximumDrainInterval)
+        #expect(schedule.gap() == DrainSchedule.maximumDrainInterval)
 
         schedule.drainTook(.milliseconds(5))
         schedule.drainStarted(at: at(0))
         #expect(schedule.nextDrain(now: at(1)) == at(1))
         schedule.drainStarted(at: at(1))
         #expect(schedule.nextDrain(now: at(2)) == at(21))
+    }
+
+    /// While answers wait for a room's readers, a costly drain's gap stops at the
+    /// shorter cap; a cheap one's is the same either way.
+    @Test func holdingAnswersShortensTheLongestGap() {
+        var schedule = DrainSchedule()
+        schedule.drainTook(.seconds(2))
+        #expect(schedule.gap(holding: true) == DrainSchedule.maximumDrainIntervalWhileHolding)
+        #expect(DrainSchedule.maximumDrainIntervalWhileHolding < DrainSchedule.maximumDrainInterval)
+        schedule.drainTook(.milliseconds(1))
+        #expect(schedule.gap(holding: true) == schedule.gap(holding: false))
+
+        schedule.drainTook(.seconds(2))
+        schedule.drainStarted(at: at(0))
+        #expect(schedule.nextDrain(now: at(1)) == at(1))
+        schedule.drainStarted(at: at(1))
+        let capped = Double(DrainSchedule.maximumDrainIntervalWhileHolding.nanoseconds) / 1_000_000
+        #expect(schedule.nextDrain(now: at(2), holding: true) == at(1 + capped))
     }
 }

@@ -16,8 +16,10 @@ import Testing
     }
 
     /// A room of one subscriber that is behind, with `count` publishers waiting.
-    static func congested(waiting count: Int, on loop: EmbeddedEventLoop) -> (RoomPressure, Released) {
-        let pressure = RoomPressure(metrics: RealtimeMetrics(), loop: loop)
+    static func congested(
+        waiting count: Int, on loop: EmbeddedEventLoop, held: HeldAnswers = HeldAnswers()
+    ) -> (RoomPressure, Released) {
+        let pressure = RoomPressure(metrics: RealtimeMetrics(), loop: loop, held: held)
         pressure.subscriberJoined()
         pressure.socketFellBehind()
         let released = Released()
@@ -72,6 +74,26 @@ import Testing
         pressure.socketCaughtUp()
         #expect(released.value == Array(0..<40))
         #expect(pressure.hasRoom)
+    }
+
+    /// The hub's count of held answers follows the metered waiters of every room:
+    /// it is what shortens the loops' drain gap (`DrainSchedule`).
+    @Test func heldAnswersCountTheMeteredWaitersOfEveryRoom() {
+        let loop = EmbeddedEventLoop()
+        let held = HeldAnswers()
+        let (first, _) = Self.congested(waiting: 10, on: loop, held: held)
+        let (second, _) = Self.congested(waiting: 3, on: loop, held: held)
+        second.whenRoom(metered: false) {}
+        #expect(held.waiting == 13)
+        #expect(held.isHolding)
+
+        first.socketCaughtUp()
+        #expect(held.waiting == 13 - RoomPressure.releaseBatch)
+        loop.advanceTime(by: RoomPressure.releaseTick * 10)
+        #expect(held.waiting == 3)
+        #expect(!held.isHolding)
+        second.socketCaughtUp()
+        #expect(held.waiting == 0)
     }
 
     @Test func aRoomBehindAgainStopsTheTicksUntilItKeepsUp() {

@@ -34,19 +34,26 @@ struct DrainSchedule: Sendable {
     /// ...but never further apart than this. The cost is wall time, so a drain whose
     /// thread was preempted (a loaded machine, a CI run starting every suite at once)
     /// would otherwise hold the loop's next drain back for four times the preemption,
-    /// and the room's readers would see a pause of seconds.
+    /// and the room's readers would see a pause of seconds. A drain to 1,000 sockets
+    /// costs a few milliseconds, so 50 ms leaves the measured cases as they were.
+    static let maximumDrainInterval = TimeAmount.milliseconds(50)
+
+    /// ...and never further apart than this while publishers' answers wait for a
+    /// room's readers (`HeldAnswers.isHolding`). The readers are the bottleneck then,
+    /// and the gap's wait and the drain's reading come on top of the pacing's.
     ///
-    /// The cap is also what an event of a busy large room waits for its drain, and
-    /// what that drain then holds for each reader. Under `Benchmarks/overload.sh`
-    /// (1,000 sockets, 128 publishing connections) a drain took about 11 ms, so at
-    /// 50 ms drains came every 44 ms with 37 events each, which the benchmark's
-    /// readers take 44 ms to read: an event waited up to a gap and up to two drains'
-    /// reading, and 21% of deliveries took over 100 ms (p99 164–175 ms over 20,000
-    /// events). At 25 ms, with `RoomPressure.releaseBatch` 4, it was p99 86 and 92 ms
-    /// (no delivery over 100 ms after the start), for 1.24–1.33 µs of server CPU per
-    /// delivery against 0.71 and 18% fewer events a second; 20 ms saturated the
-    /// server's core (1.88 µs) and 30 ms gave a p99 of 102 ms.
-    static let maximumDrainInterval = TimeAmount.milliseconds(25)
+    /// Under `Benchmarks/overload.sh` (1,000 sockets, 128 publishing connections) a
+    /// drain took about 11 ms, so at 50 ms drains came every 44 ms with 37 events
+    /// each, which the benchmark's readers take 44 ms to read: an event waited up to a
+    /// gap and up to two drains' reading, and 21% of deliveries took over 100 ms (p99
+    /// 164–196 ms over 20,000 events). At 25 ms, with `RoomPressure.releaseBatch` 4,
+    /// the p99 was 94 ms in two runs, for 1.25–1.41 µs of server CPU per delivery
+    /// against 0.75–0.77 and 20% fewer events a second. 20 ms saturated the server's
+    /// core (1.88 µs), 30 ms gave a p99 of 102 ms. Capping every busy loop this way
+    /// also cost compare.sh's one event per POST at 1,000 sockets and 4 publishing
+    /// connections, where at most 4 answers wait: 1.13–1.19 µs per delivery against
+    /// 0.78–0.79.
+    static let maximumDrainIntervalWhileHolding = TimeAmount.milliseconds(25)
 
     /// When the last drain started.
     private(set) var lastDrain = NIODeadline.distantPast
@@ -57,9 +64,10 @@ struct DrainSchedule: Sendable {
     /// comes after the gap.
     private(set) var gathering = false
 
-    /// The gap the next drain keeps after the last one.
-    var gap: TimeAmount {
-        min(Self.maximumDrainInterval,
+    /// The gap the next drain keeps after the last one; `holding`: answers wait for
+    /// a room's readers (`HeldAnswers.isHolding`).
+    func gap(holding: Bool = false) -> TimeAmount {
+        min(holding ? Self.maximumDrainIntervalWhileHolding : Self.maximumDrainInterval,
             max(Self.minimumDrainInterval, .nanoseconds(lastCost.nanoseconds * Self.drainCostFactor)))
     }
 
@@ -73,8 +81,8 @@ struct DrainSchedule: Sendable {
     /// every such pair: compare.sh's paced case (100 sockets, 100 events/s, one quiet
     /// alternated pair) had a delivery p99 of 4.84 and 4.76 ms that way and 3.51 and
     /// 2.77 ms this way (nats-server 2.40 and 2.58), for the same CPU per delivery.
-    mutating func nextDrain(now: NIODeadline) -> NIODeadline {
-        let due = lastDrain + gap
+    mutating func nextDrain(now: NIODeadline, holding: Bool = false) -> NIODeadline {
+        let due = lastDrain + gap(holding: holding)
         if due <= now {
             gathering = false
             return now

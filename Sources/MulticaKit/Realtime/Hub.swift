@@ -35,6 +35,8 @@ public final class Hub: DeliveryPacing, Sendable {
     private let allocator = ByteBufferAllocator()
     /// Frames handed to the loops and not yet written (see `waitForDeliveryRoom`).
     let backlog = DeliveryBacklog()
+    /// Answers waiting in the rooms' pressure, which the outboxes' drain gaps follow.
+    private let held = HeldAnswers()
     private let metrics: RealtimeMetrics
     private let logger: Logger
     private let fault: RoutingFault?
@@ -56,7 +58,7 @@ public final class Hub: DeliveryPacing, Sendable {
     func register(_ handle: SocketHandle) -> RoomPressure {
         let outbox = outbox(for: handle.eventLoop)
         let pressure = rooms.withLock { rooms in
-            var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics, loop: handle.eventLoop))
+            var room = rooms[handle.identity.workspaceID] ?? Room(pressure: RoomPressure(metrics: metrics, loop: handle.eventLoop, held: held))
             if !handle.identity.subscribes {
                 room.publishers.append(handle)
             } else if let index = room.groups.firstIndex(where: { $0.loop === handle.eventLoop }) {
@@ -76,7 +78,7 @@ public final class Hub: DeliveryPacing, Sendable {
         outboxes.withLock { outboxes in
             let key = ObjectIdentifier(loop)
             if let existing = outboxes[key] { return existing }
-            let created = LoopOutbox(loop: loop, metrics: metrics, backlog: backlog)
+            let created = LoopOutbox(loop: loop, metrics: metrics, backlog: backlog, held: held)
             outboxes[key] = created
             return created
         }

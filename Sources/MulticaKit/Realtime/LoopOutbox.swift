@@ -29,13 +29,16 @@ final class LoopOutbox: Sendable {
     private let state = Mutex(State())
     private let metrics: RealtimeMetrics
     private let backlog: DeliveryBacklog
+    /// Whether rooms hold answers for their readers, which shortens the drain gap.
+    private let held: HeldAnswers
     private let allocator = ByteBufferAllocator()
 
-    init(loop: any EventLoop, metrics: RealtimeMetrics, backlog: DeliveryBacklog) {
+    init(loop: any EventLoop, metrics: RealtimeMetrics, backlog: DeliveryBacklog, held: HeldAnswers) {
         self.loop = loop
         self.probeDeadlines = ProbeDeadlines(loop: loop)
         self.metrics = metrics
         self.backlog = backlog
+        self.held = held
     }
 
     /// Queues `delivery`; it is written once `schedule()` is called (the hub calls it
@@ -49,10 +52,11 @@ final class LoopOutbox: Sendable {
     /// the drain starts is `DrainSchedule`'s choice.
     func schedule() {
         let now = NIODeadline.now()
+        let holding = held.isHolding
         let due: NIODeadline? = state.withLock { state in
             guard !state.scheduled, !state.pending.isEmpty else { return nil }
             state.scheduled = true
-            return state.timing.nextDrain(now: now)
+            return state.timing.nextDrain(now: now, holding: holding)
         }
         guard let due else { return }
         if due <= now {

@@ -65,10 +65,13 @@ final class RoomPressure: Sendable {
     private let metrics: RealtimeMetrics
     /// Where the ticks run.
     private let loop: any EventLoop
+    /// The hub's count of waiting answers, which this room's metered waiters are in.
+    private let held: HeldAnswers
 
-    init(metrics: RealtimeMetrics, loop: any EventLoop) {
+    init(metrics: RealtimeMetrics, loop: any EventLoop, held: HeldAnswers = HeldAnswers()) {
         self.metrics = metrics
         self.loop = loop
+        self.held = held
     }
 
     /// Runs `body` at once when the room keeps up and nobody waits, else once it does.
@@ -77,6 +80,7 @@ final class RoomPressure: Sendable {
         let now = state.withLock { state in
             if state.passesAtOnce { return true }
             state.waiters.append(Waiter(body: body, metered: metered))
+            if metered { held.held() }
             return false
         }
         if now { body() } else { metrics.publishPaced() }
@@ -121,6 +125,7 @@ final class RoomPressure: Sendable {
                 batch.append(waiter.body)
                 if waiter.metered { metered += 1 }
             }
+            held.released(metered)
             return batch
         }
         guard !batch.isEmpty else { return }
