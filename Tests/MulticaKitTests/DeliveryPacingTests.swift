@@ -95,6 +95,33 @@ struct DeliveryPacingTests {
         }
     }
 
+    /// A request whose events pass `RoomPressure.undrainedLimit` at once waits for its
+    /// answer until a drain has written them, then gets it: the count of unwritten
+    /// events comes back down with every drain, in a room that keeps up.
+    @Test func aBurstPastTheUndrainedLimitIsAnsweredOnceWritten() async throws {
+        try await LiveServer.with(sockets: Self.settings()) { server in
+            let workspace = try await server.createWorkspace("Burst", owner: "alice")
+            let token = try await server.token("alice")
+            let (reader, _) = try await server.joined("alice", workspace: workspace)
+            let burst = RoomPressure.undrainedLimit * 2
+            for round in 0..<3 {
+                let batch = (0..<burst).map { Self.event(in: workspace, round * burst + $0) }
+                let result = try await withTimeout(30, "burst \(round)") {
+                    try await server.http("POST", "/api/events", token: token, body: "[" + batch.joined(separator: ",") + "]")
+                }
+                #expect(result.status == 201)
+                let received = try await reader.texts(burst, timeout: 30).map { try Frame($0).seq }
+                #expect(received.count == burst)
+            }
+            let single = try await withTimeout(30, "single") {
+                try await server.http("POST", "/api/events", token: token, body: Self.event(in: workspace, 0))
+            }
+            #expect(single.status == 201)
+            #expect(server.server.realtime.hub.hasRoom(in: workspace))
+            await reader.close()
+        }
+    }
+
     /// Publishes one event per request until `done` holds, then `more` events; returns
     /// how many were published. Every answer must be 201. `pause` spaces the requests.
     static func publish(

@@ -96,6 +96,34 @@ import Testing
         #expect(held.waiting == 0)
     }
 
+    /// Past `undrainedLimit` of the room's events unwritten in the outboxes, answers
+    /// wait even in a room whose sockets keep up, and go once a drain has written
+    /// enough; a publish frame goes at once unless it would overtake a waiting answer.
+    @Test func answersWaitForTheOutboxesPastTheUndrainedLimit() {
+        let loop = EmbeddedEventLoop()
+        let held = HeldAnswers()
+        let pressure = RoomPressure(metrics: RealtimeMetrics(), loop: loop, held: held)
+        pressure.subscriberJoined()
+        pressure.eventsQueued(RoomPressure.undrainedLimit)
+        #expect(pressure.hasRoom)
+        pressure.eventsQueued(1)
+        #expect(!pressure.hasRoom)
+
+        let released = Released()
+        pressure.whenRoom(metered: false) { released.add(0) }
+        #expect(released.value == [0])
+        pressure.whenRoom { released.add(1) }
+        pressure.whenRoom { released.add(2) }
+        pressure.whenRoom(metered: false) { released.add(3) }
+        #expect(released.value == [0])
+        #expect(held.waiting == 2)
+
+        pressure.eventsWritten(1)
+        #expect(released.value == [0, 1, 2, 3])
+        #expect(held.waiting == 0)
+        #expect(pressure.hasRoom)
+    }
+
     @Test func aRoomBehindAgainStopsTheTicksUntilItKeepsUp() {
         let loop = EmbeddedEventLoop()
         let (pressure, released) = Self.congested(waiting: 20, on: loop)

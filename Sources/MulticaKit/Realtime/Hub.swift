@@ -141,29 +141,38 @@ public final class Hub: DeliveryPacing, Sendable {
         let scope = fault?.scope(of: event) ?? EventRouting.scope(of: event)
         // Each group with the workspace of its room: a socket de-duplicates by `seq`,
         // which only means something for events of its own workspace.
-        let groups: [(workspace: String, group: LoopGroup)]
+        // The room's pressure counts its own events while they wait in the outboxes
+        // (`RoomPressure.undrainedLimit`); events for every room do not count.
+        let groups: [(workspace: String, group: LoopGroup, pressure: RoomPressure?)]
         switch scope {
         case .dropped(let reason):
             logger.warning("event dropped", metadata: ["event_type": "\(event.type)", "reason": "\(reason)"])
             return
         case .workspace(let workspace):
-            groups = rooms.withLock { ($0[workspace]?.groups ?? []).map { (workspace, $0) } }
+            groups = rooms.withLock { rooms in
+                guard let room = rooms[workspace] else { return [] }
+                return room.groups.map { (workspace, $0, room.pressure) }
+            }
         case .recipient(let workspace, let userID):
             groups = rooms.withLock { rooms in
-                (rooms[workspace]?.groups ?? []).compactMap { group in
+                guard let room = rooms[workspace] else { return [] }
+                return room.groups.compactMap { group in
                     let mine = group.handles.filter { $0.identity.userID == userID }
-                    return mine.isEmpty ? nil : (workspace, LoopGroup(outbox: group.outbox, handles: mine))
+                    return mine.isEmpty ? nil : (workspace, LoopGroup(outbox: group.outbox, handles: mine), room.pressure)
                 }
             }
         case .everyone:
-            groups = rooms.withLock { rooms in rooms.flatMap { workspace, room in room.groups.map { (workspace, $0) } } }
+            groups = rooms.withLock { rooms in
+                rooms.flatMap { workspace, room in room.groups.map { (workspace, $0, nil) } }
+            }
         }
         guard !groups.isEmpty else { return }
         // One encoding per event, header included; every recipient gets these bytes.
         let frame = WebSocketFrameBytes.encode(.text, payload: event.frame(), allocator: allocator)
-        for (workspace, group) in groups {
+        for (workspace, group, pressure) in groups {
             let seq: Int64? = workspace == event.workspaceID ? event.seq : nil
-            group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles))
+            pressure?.eventsQueued(1)
+            group.outbox.enqueue(LoopOutbox.Delivery(frame: frame, seq: seq, targets: group.handles, pressure: pressure))
             if !touched.contains(where: { $0 === group.outbox }) { touched.append(group.outbox) }
         }
     }

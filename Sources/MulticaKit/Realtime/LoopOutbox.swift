@@ -15,6 +15,9 @@ final class LoopOutbox: Sendable {
         let frame: ByteBuffer
         let seq: Int64?
         let targets: [SocketHandle]
+        /// The room that counts this event as unwritten until the drain (nil: an event
+        /// for every room).
+        var pressure: RoomPressure? = nil
     }
 
     private struct State: Sendable {
@@ -113,6 +116,23 @@ final class LoopOutbox: Sendable {
         metrics.framesDelivered(frames)
         metrics.loopDrained()
         backlog.remove(frames)
+        Self.countWritten(deliveries)
+    }
+
+    /// Tells each room how many of its events this drain wrote; usually one room, in
+    /// runs, so this compares neighbours instead of hashing.
+    private static func countWritten(_ deliveries: [Delivery]) {
+        var current: RoomPressure?
+        var count = 0
+        for delivery in deliveries {
+            if delivery.pressure !== current {
+                if count > 0 { current?.eventsWritten(count) }
+                current = delivery.pressure
+                count = 0
+            }
+            count += 1
+        }
+        if count > 0 { current?.eventsWritten(count) }
     }
 
     /// The same sockets in the same order (pointer comparison; usually the same array).

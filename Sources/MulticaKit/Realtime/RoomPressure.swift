@@ -42,18 +42,44 @@ final class RoomPressure: Sendable {
     /// waits goes at once, whatever the rate.
     static let releaseTick = TimeAmount.milliseconds(2)
 
+    /// The room's events queued in loop outboxes and not yet written, past which
+    /// answers wait (publish frames do not): one per event per loop that holds the
+    /// room's sockets.
+    ///
+    /// The probes tell only once a drain has carried them and `lagLimit` has passed,
+    /// while a drain to a large room comes up to a gap after the commit
+    /// (`DrainSchedule`). Until then every answer went at once, and each publisher
+    /// published again: under `Benchmarks/overload.sh` three or four waves of 128
+    /// events landed before the room counted as behind, and the deliveries of the
+    /// first 400 events took up to 400 ms. 64: more than a drain gathers there in
+    /// the steady state (`releaseBatch` per `releaseTick` over a 25 ms gap is 50), and
+    /// more than compare.sh's cases gather (at most 37 events a drain), so only a
+    /// burst waits on it.
+    static let undrainedLimit = 64
+
     private struct State {
         var subscribers = 0
         var behind = 0
+        /// See `undrainedLimit`.
+        var undrained = 0
         var waiters: CircularBuffer<Waiter> = []
         /// True while one thread runs released waiters.
         var releasing = false
         /// A tick is scheduled: the next batch goes then, not on an update.
         var tickScheduled = false
         var isCongested: Bool { behind * 2 > subscribers }
-        /// A newcomer goes at once: the room keeps up and nobody waits or is being let go.
-        var passesAtOnce: Bool { !releasing && waiters.isEmpty && !isCongested }
-        var canRelease: Bool { !releasing && !tickScheduled && !isCongested && !waiters.isEmpty }
+        var isBacklogged: Bool { undrained > RoomPressure.undrainedLimit }
+        /// A newcomer goes at once: the room keeps up, nobody waits or is being let go,
+        /// and an answer (`metered`) also needs the outboxes to have written enough.
+        func passesAtOnce(metered: Bool) -> Bool {
+            !releasing && waiters.isEmpty && !isCongested && !(metered && isBacklogged)
+        }
+        /// The first waiter may go: publish frames only wait for the sockets, answers
+        /// for the outboxes as well.
+        var canRelease: Bool {
+            guard !releasing, !tickScheduled, !isCongested, let first = waiters.first else { return false }
+            return !(first.metered && isBacklogged)
+        }
     }
 
     private struct Waiter {
@@ -78,7 +104,7 @@ final class RoomPressure: Sendable {
     /// `metered` bodies count against `releaseBatch`; the others go with them in order.
     func whenRoom(metered: Bool = true, _ body: @escaping @Sendable () -> Void) {
         let now = state.withLock { state in
-            if state.passesAtOnce { return true }
+            if state.passesAtOnce(metered: metered) { return true }
             state.waiters.append(Waiter(body: body, metered: metered))
             if metered { held.held() }
             return false
@@ -88,7 +114,7 @@ final class RoomPressure: Sendable {
 
     /// Whether `whenRoom` would run its body at once now (a snapshot).
     var hasRoom: Bool {
-        state.withLock { $0.passesAtOnce }
+        state.withLock { $0.passesAtOnce(metered: true) }
     }
 
     func subscriberJoined() { update { $0.subscribers += 1 } }
@@ -104,6 +130,12 @@ final class RoomPressure: Sendable {
         metrics.socketBehind(-1)
         update { $0.behind -= 1 }
     }
+
+    /// `count` of the room's events went into loop outboxes (`undrainedLimit`). It
+    /// never lets anyone go, so it runs no waiter on the caller's thread (the writer's).
+    func eventsQueued(_ count: Int) { state.withLock { $0.undrained += count } }
+    /// A loop wrote `count` of them.
+    func eventsWritten(_ count: Int) { update { $0.undrained -= count } }
 
     private func update(_ change: (inout State) -> Void) {
         let open = state.withLock { state in
@@ -121,7 +153,9 @@ final class RoomPressure: Sendable {
             state.releasing = true
             var batch: [@Sendable () -> Void] = []
             var metered = 0
-            while metered < Self.releaseBatch, let waiter = state.waiters.popFirst() {
+            while metered < Self.releaseBatch, let waiter = state.waiters.first,
+                  !(waiter.metered && state.isBacklogged) {
+                state.waiters.removeFirst()
                 batch.append(waiter.body)
                 if waiter.metered { metered += 1 }
             }
