@@ -10,7 +10,9 @@ import Synchronization
 /// subscribed sockets are behind, so one slow tab does not slow a whole workspace; it
 /// is evicted with 4008 instead. A socket behind for longer than
 /// `SocketSettings.stuckAfter` stops counting, so a peer that stopped reading holds
-/// publishers back at most that long.
+/// publishers back at most that long. Answers (not publish frames) also wait while
+/// more than `undrainedLimit` of the room's events are still in the loop outboxes,
+/// which no probe can have covered yet.
 ///
 /// Waiting answers are let go `releaseBatch` at a time, one batch per `releaseTick`
 /// while the room keeps up. Letting every waiter go at once let each of them publish
@@ -32,9 +34,10 @@ final class RoomPressure: Sendable {
     /// Waiters let go together, at most.
     ///
     /// 4: every batch lands in the readers' queues before a probe can tell whether
-    /// they kept up. Under `Benchmarks/overload.sh` over 20,000 events, 8 gave a p99 of
-    /// 164–175 ms; 4 gave 114 ms alone and 76–92 ms with `DrainSchedule`'s 25 ms cap
-    /// on the drain gap, 6 with that cap 93–108 ms.
+    /// they kept up. Under `Benchmarks/overload.sh`, 8 gave a p99 of 164–175 ms over
+    /// 20,000 events. Past the start of a 6,000-event run, 4 alone gave 114 ms and 4
+    /// with `DrainSchedule`'s 25 ms cap on the drain gap 76–80 ms (86–94 over 20,000
+    /// events, start included); 6 with that cap gave 93–108 ms.
     static let releaseBatch = 4
     /// The pause between two batches: at most 2,000 waiters a second go while others
     /// still wait, which is more than the readers of a large room take (the benchmark's
