@@ -15,8 +15,6 @@ import Synchronization
 final class HeldAnswers: Sendable {
     private let count = Atomic<Int>(0)
 
-    init() {}
-
     func held() { count.wrappingAdd(1, ordering: .relaxed) }
     func released(_ answers: Int) { count.wrappingSubtract(answers, ordering: .relaxed) }
 

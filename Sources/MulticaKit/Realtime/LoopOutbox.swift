@@ -17,7 +17,7 @@ final class LoopOutbox: Sendable {
         let targets: [SocketHandle]
         /// The room that counts this event as unwritten until the drain (nil: an event
         /// for every room).
-        var pressure: RoomPressure? = nil
+        let pressure: RoomPressure?
     }
 
     private struct State: Sendable {

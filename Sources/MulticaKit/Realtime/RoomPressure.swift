@@ -76,17 +76,17 @@ final class RoomPressure: Sendable {
         /// A tick is scheduled: the next batch goes then, not on an update.
         var tickScheduled = false
         var isCongested: Bool { behind * 2 > subscribers }
-        var isBacklogged: Bool { undrained > RoomPressure.undrainedLimit }
-        /// A newcomer goes at once: the room keeps up, nobody waits or is being let go,
-        /// and an answer (`metered`) also needs the outboxes to have written enough.
+        /// An answer (`metered`) waits for the outboxes too; a publish frame only for
+        /// the sockets.
+        func outboxesHold(metered: Bool) -> Bool { metered && undrained > RoomPressure.undrainedLimit }
+        /// A newcomer goes at once: the room keeps up and nobody waits or is being let go.
         func passesAtOnce(metered: Bool) -> Bool {
-            !releasing && waiters.isEmpty && !isCongested && !(metered && isBacklogged)
+            !releasing && waiters.isEmpty && !isCongested && !outboxesHold(metered: metered)
         }
-        /// The first waiter may go: publish frames only wait for the sockets, answers
-        /// for the outboxes as well.
+        /// The first waiter may go.
         var canRelease: Bool {
             guard !releasing, !tickScheduled, !isCongested, let first = waiters.first else { return false }
-            return !(first.metered && isBacklogged)
+            return !outboxesHold(metered: first.metered)
         }
     }
 
@@ -162,7 +162,7 @@ final class RoomPressure: Sendable {
             var batch: [@Sendable () -> Void] = []
             var metered = 0
             while metered < Self.releaseBatch, let waiter = state.waiters.first,
-                  !(waiter.metered && state.isBacklogged) {
+                  !state.outboxesHold(metered: waiter.metered) {
                 state.waiters.removeFirst()
                 batch.append(waiter.body)
                 if waiter.metered { metered += 1 }
