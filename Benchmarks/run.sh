@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the fan-out benchmarks of issue 5 and regenerates docs/benchmarks.md.
+# Runs the benchmarks and regenerates docs/benchmarks.md: first ../shared/bench's compare.sh and
+# rest.sh (the workloads users have, against nats-server, redis and the framework's floor), then
+# issue 10's overload case and connect rate, then the fan-out scenarios of issue 5.
 #
-#   Benchmarks/run.sh            # from anywhere in the repository; about 5-10 minutes
+#   Benchmarks/run.sh            # from anywhere in the repository; about 15-20 minutes
 #
 # Builds release (scratch path .build-release, so a debug .build stays warm), then for
 # each scenario starts a fresh server pinned to CPU 0 and runs `multica bench fanout
@@ -91,6 +93,20 @@ if [ -x "$SHARED/compare.sh" ]; then
 else
     echo "no $SHARED/compare.sh: skipping the shared yardsticks" >&2
 fi
+# Issue 10's overload case over 20,000 events (the steady state) and 3,000 (where the start weighs),
+# then the connect rate, three runs (it is the noisiest figure here). Both need compare.sh's venv.
+if [ -x "$SHARED/compare.sh" ]; then
+    for k in 20000 3000; do
+        echo "[overload] Benchmarks/overload.sh 1000 $k 128" >&2
+        SHARED_BENCH=$SHARED bash "$ROOT/Benchmarks/overload.sh" "$BIN/multica" 1000 "$k" 128 \
+            > "$RESULTS/overload-$k.json" 2>&1 || true
+    done
+fi
+: > "$RESULTS/connects.txt"
+for _ in 1 2 3; do
+    echo "[connects] Benchmarks/connects.sh 3000" >&2
+    bash "$ROOT/Benchmarks/connects.sh" "$BIN/multica" 3000 >> "$RESULTS/connects.txt" 2>&1 || true
+done
 
 scenario a multica --connections 100 --workspaces 1 --events 10000
 scenario a-batch multica --connections 100 --workspaces 1 --events 10000 --via http

@@ -7,6 +7,10 @@
 //   them: each event gets the next seq of its workspace and is broadcast as one text
 //   frame to every socket of that workspace; the answer is {"events":[{"seq":N},…]}
 //   (or {"seq":N} for a single object).
+// - A text frame `{"type":"publish","ref":R,"event":{"type":T,"payload":{…}}}` on a socket
+//   publishes into its workspace the same way and is answered
+//   `{"type":"ack","ref":R,"seq":N,"id":"evt_floor…"}`; the publish frames of one read go out
+//   together, as the events of one request do. `?subscribe=false` sockets receive no events.
 // - `POST /api/workspaces` answers {"id":"ws_floor_N"}; every other request 200/201 {}.
 //
 // Each frame (header and text) is encoded once into one ByteBuffer that every socket
@@ -102,6 +106,27 @@ final class Rooms: Sendable {
     }
 }
 
+extension Rooms {
+    /// Gives `events` the next seqs of `workspace` and hands their frames, encoded once, to
+    /// every socket of the room in one task per event loop. Returns the first seq.
+    func broadcast(_ events: [[UInt8]], of workspace: String, allocator: ByteBufferAllocator,
+                   frame: (Int64, [UInt8]) -> [UInt8]) -> Int64 {
+        let (first, groups) = reserve(workspace, count: events.count)
+        var frames: [ByteBuffer] = []
+        frames.reserveCapacity(events.count)
+        for (k, event) in events.enumerated() {
+            frames.append(Frame.text(frame(first + Int64(k), event), allocator: allocator))
+        }
+        let encoded = frames
+        for group in groups {
+            group.loop.execute {
+                for socket in group.sockets { socket.send(encoded) }
+            }
+        }
+        return first
+    }
+}
+
 // MARK: Frames
 
 enum Frame {
@@ -123,11 +148,13 @@ enum Frame {
     }
 
     /// An envelope of about multica's size around the posted object (payload kept last).
-    static func event(seq: Int64, element: ArraySlice<UInt8>) -> [UInt8] {
+    /// `workspace` is set for a socket's publish, whose event names none.
+    static func event(seq: Int64, workspace: String? = nil, element: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(element.count + 180)
+        out.reserveCapacity(element.count + 220)
         out.append(contentsOf: #"{"id":"evt_floor0000000000000000000000","seq":"#.utf8)
         out.append(contentsOf: String(seq).utf8)
+        if let workspace { out.append(contentsOf: #","workspace_id":"\#(workspace)""#.utf8) }
         out.append(contentsOf: #","actor_type":"member","actor_id":"usr_floor000000000000000000000","ts":"2026-01-01T00:00:00.000Z","synthetic":true,"#.utf8)
         out.append(contentsOf: element.dropFirst())  // the object without its "{"
         return out
@@ -160,6 +187,31 @@ enum JSONBytes {
             }
         }
         return result
+    }
+
+    /// The range of the object that follows the first `"key":` in `bytes`.
+    static func object(_ key: String, in bytes: [UInt8]) -> Range<Int>? {
+        let needle = Array("\"\(key)\":".utf8)
+        guard var i = bytes.indices.first(where: { bytes[$0...].starts(with: needle) }) else { return nil }
+        i += needle.count
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return nil }
+        var depth = 0, inString = false, escaped = false
+        for j in i..<bytes.count {
+            let c = bytes[j]
+            if inString {
+                if escaped { escaped = false } else if c == 92 { escaped = true } else if c == 34 { inString = false }
+                continue
+            }
+            switch c {
+            case 34: inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return i..<(j + 1) }
+            default: break
+            }
+        }
+        return nil
     }
 
     /// The string after the first `"key":"` in `bytes`.
@@ -230,20 +282,10 @@ final class FloorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var seqs = [Int64](repeating: 0, count: elements.count)
         for workspace in order {
             let indices = byWorkspace[workspace]!
-            let (first, groups) = rooms.reserve(workspace, count: indices.count)
-            var frames: [ByteBuffer] = []
-            frames.reserveCapacity(indices.count)
-            for (k, i) in indices.enumerated() {
-                let seq = first + Int64(k)
-                seqs[i] = seq
-                frames.append(Frame.text(Frame.event(seq: seq, element: bytes[elements[i]]), allocator: allocator))
+            let first = rooms.broadcast(indices.map { Array(bytes[elements[$0]]) }, of: workspace, allocator: allocator) {
+                Frame.event(seq: $0, element: $1[...])
             }
-            let encoded = frames
-            for group in groups {
-                group.loop.execute {
-                    for socket in group.sockets { socket.send(encoded) }
-                }
-            }
+            for (k, i) in indices.enumerated() { seqs[i] = first + Int64(k) }
         }
         if !isBatch { return #"{"seq":\#(seqs.first ?? 0)}"# }
         return #"{"events":["# + seqs.map { #"{"seq":\#($0)}"# }.joined(separator: ",") + "]}"
@@ -271,6 +313,9 @@ final class FloorSocketReader: ChannelInboundHandler {
 
     private let socket: FloorSocket
     private let rooms: Rooms
+    /// The publish frames of the current read: each one's ref and event object.
+    private var refs: [String] = []
+    private var events: [[UInt8]] = []
 
     init(socket: FloorSocket, rooms: Rooms) {
         self.socket = socket
@@ -280,6 +325,12 @@ final class FloorSocketReader: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
+        case .text:
+            let bytes = Array(frame.unmaskedData.readableBytesView)
+            guard JSONBytes.string("type", in: bytes[...]) == "publish", let event = JSONBytes.object("event", in: bytes)
+            else { return }
+            refs.append(JSONBytes.string("ref", in: bytes[...]) ?? "")
+            events.append(Array(bytes[event]))
         case .connectionClose:
             var reply = context.channel.allocator.buffer(capacity: 2)
             reply.writeInteger(UInt16(1000))
@@ -290,6 +341,25 @@ final class FloorSocketReader: ChannelInboundHandler {
         default:
             break
         }
+    }
+
+    /// Broadcasts what this read published, then acks it, in order, in one flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !events.isEmpty {
+            let workspace = socket.workspace
+            let first = rooms.broadcast(events, of: workspace, allocator: context.channel.allocator) {
+                Frame.event(seq: $0, workspace: workspace, element: $1[...])
+            }
+            var acks: [ByteBuffer] = []
+            for (k, ref) in refs.enumerated() {
+                let ack = #"{"type":"ack","ref":"\#(ref)","seq":\#(first + Int64(k)),"id":"evt_floor0000000000000000000000"}"#
+                acks.append(Frame.text(Array(ack.utf8), allocator: context.channel.allocator))
+            }
+            refs.removeAll(keepingCapacity: true)
+            events.removeAll(keepingCapacity: true)
+            socket.send(acks)
+        }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -355,7 +425,7 @@ let bootstrap = ServerBootstrap(group: group)
                     let socket = FloorSocket(loop: channel.eventLoop, workspace: query(head.uri, "workspace_id") ?? "")
                     try channel.pipeline.syncOperations.addHandler(socket, position: .first)
                     try channel.pipeline.syncOperations.addHandler(FloorSocketReader(socket: socket, rooms: rooms))
-                    let head = rooms.add(socket)
+                    let head = query(head.uri, "subscribe") == "false" ? 0 : rooms.add(socket)
                     let hello = #"{"type":"hello","payload":{"workspace_id":"\#(socket.workspace)","user_id":"","head_seq":\#(head),"recovered":true}}"#
                     socket.send([Frame.text(Array(hello.utf8), allocator: channel.allocator)])
                 }
