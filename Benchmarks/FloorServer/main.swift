@@ -163,27 +163,22 @@ enum Frame {
 
 enum JSONBytes {
     /// Byte ranges of the elements of a top-level array (or the whole body for an object).
+    /// The floor is posted objects; any other element is skipped.
     static func elements(_ bytes: [UInt8]) -> [Range<Int>] {
         guard let first = bytes.firstIndex(where: { $0 > 32 }) else { return [] }
         guard bytes[first] == UInt8(ascii: "[") else { return [first..<bytes.count] }
         var result: [Range<Int>] = []
-        var depth = 0, inString = false, escaped = false, start = -1
-        for i in (first + 1)..<bytes.count {
-            let c = bytes[i]
-            if inString {
-                if escaped { escaped = false } else if c == 92 { escaped = true } else if c == 34 { inString = false }
-                continue
-            }
-            switch c {
-            case 34: inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if depth == 0 { start = i }
-                depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if depth == 0 { return result }  // the closing "]"
-                depth -= 1
-                if depth == 0, start >= 0 { result.append(start..<(i + 1)); start = -1 }
-            default: break
+        var i = first + 1
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["), 34:
+                guard let last = end(of: i, in: bytes) else { return result }
+                if bytes[i] != 34 { result.append(i..<(last + 1)) }
+                i = last + 1
+            case UInt8(ascii: "]"):
+                return result
+            default:
+                i += 1
             }
         }
         return result
@@ -192,14 +187,22 @@ enum JSONBytes {
     /// The range of the object that follows the first `"key":` in `bytes`.
     static func object(_ key: String, in bytes: [UInt8]) -> Range<Int>? {
         let needle = Array("\"\(key)\":".utf8)
-        guard var i = bytes.indices.first(where: { bytes[$0...].starts(with: needle) }) else { return nil }
-        i += needle.count
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return nil }
+        guard let at = bytes.indices.first(where: { bytes[$0...].starts(with: needle) }) else { return nil }
+        let start = at + needle.count
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "{"), let last = end(of: start, in: bytes) else { return nil }
+        return start..<(last + 1)
+    }
+
+    /// The index of what closes the string, object or array that starts at `start`.
+    private static func end(of start: Int, in bytes: [UInt8]) -> Int? {
         var depth = 0, inString = false, escaped = false
-        for j in i..<bytes.count {
-            let c = bytes[j]
+        for i in start..<bytes.count {
+            let c = bytes[i]
             if inString {
-                if escaped { escaped = false } else if c == 92 { escaped = true } else if c == 34 { inString = false }
+                if escaped { escaped = false } else if c == 92 { escaped = true } else if c == 34 {
+                    inString = false
+                    if depth == 0 { return i }
+                }
                 continue
             }
             switch c {
@@ -207,7 +210,7 @@ enum JSONBytes {
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
-                if depth == 0 { return i..<(j + 1) }
+                if depth == 0 { return i }
             default: break
             }
         }
