@@ -109,8 +109,8 @@ final class Rooms: Sendable {
 extension Rooms {
     /// Gives `events` the next seqs of `workspace` and hands their frames, encoded once, to
     /// every socket of the room in one task per event loop. Returns the first seq.
-    func broadcast(_ events: [[UInt8]], of workspace: String, allocator: ByteBufferAllocator,
-                   frame: (Int64, [UInt8]) -> [UInt8]) -> Int64 {
+    func broadcast(_ events: [ArraySlice<UInt8>], of workspace: String, allocator: ByteBufferAllocator,
+                   frame: (Int64, ArraySlice<UInt8>) -> [UInt8]) -> Int64 {
         let (first, groups) = reserve(workspace, count: events.count)
         var frames: [ByteBuffer] = []
         frames.reserveCapacity(events.count)
@@ -285,8 +285,8 @@ final class FloorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var seqs = [Int64](repeating: 0, count: elements.count)
         for workspace in order {
             let indices = byWorkspace[workspace]!
-            let first = rooms.broadcast(indices.map { Array(bytes[elements[$0]]) }, of: workspace, allocator: allocator) {
-                Frame.event(seq: $0, element: $1[...])
+            let first = rooms.broadcast(indices.map { bytes[elements[$0]] }, of: workspace, allocator: allocator) {
+                Frame.event(seq: $0, element: $1)
             }
             for (k, i) in indices.enumerated() { seqs[i] = first + Int64(k) }
         }
@@ -318,7 +318,7 @@ final class FloorSocketReader: ChannelInboundHandler {
     private let rooms: Rooms
     /// The publish frames of the current read: each one's ref and event object.
     private var refs: [String] = []
-    private var events: [[UInt8]] = []
+    private var events: [ArraySlice<UInt8>] = []
 
     init(socket: FloorSocket, rooms: Rooms) {
         self.socket = socket
@@ -333,7 +333,7 @@ final class FloorSocketReader: ChannelInboundHandler {
             guard JSONBytes.string("type", in: bytes[...]) == "publish", let event = JSONBytes.object("event", in: bytes)
             else { return }
             refs.append(JSONBytes.string("ref", in: bytes[...]) ?? "")
-            events.append(Array(bytes[event]))
+            events.append(bytes[event])
         case .connectionClose:
             var reply = context.channel.allocator.buffer(capacity: 2)
             reply.writeInteger(UInt16(1000))
@@ -351,7 +351,7 @@ final class FloorSocketReader: ChannelInboundHandler {
         if !events.isEmpty {
             let workspace = socket.workspace
             let first = rooms.broadcast(events, of: workspace, allocator: context.channel.allocator) {
-                Frame.event(seq: $0, workspace: workspace, element: $1[...])
+                Frame.event(seq: $0, workspace: workspace, element: $1)
             }
             var acks: [ByteBuffer] = []
             for (k, ref) in refs.enumerated() {
